@@ -1,0 +1,706 @@
+/**
+ * @file retention.h
+ * @brief libretention: incremental, exact retention, churn, loyalty and
+ *        satisfaction metrics for customer event streams.
+ *
+ * This header is the whole public contract of the library.
+ *
+ * A host creates a context (::rtn_ctx_new), pushes customer events into it
+ * as they happen (::rtn_push, ::rtn_push_batch) in any order, and asks at any
+ * moment for a metric over any period (::rtn_query, ::rtn_query_series).
+ * Every answer is computed from accumulators kept up to date as events
+ * arrive; no call rescans the history of events.
+ *
+ * Conventions:
+ * - Every fallible call returns an `int` status: ::RTN_OK (0) or a negative
+ *   ::rtn_status code. ::rtn_strerror gives its message and
+ *   ::rtn_ctx_last_error the detail of the last failure on a context.
+ * - A call that fails leaves the context exactly as it was.
+ * - No call aborts, exits or prints.
+ * - Output parameters come first.
+ * - Structs that may grow carry their size as their first field and have an
+ *   `*_init` function; always initialise them with it.
+ * - One context is used by one thread at a time; distinct contexts are
+ *   independent.
+ *
+ * Time is an `int64_t` count of milliseconds since the Unix epoch (UTC).
+ * The context keeps time at a resolution (day or hour, see ::rtn_config);
+ * query bounds are floored to that resolution.
+ */
+#ifndef RETENTION_H
+#define RETENTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @name Export control
+ *  @{ */
+#if defined(RTN_STATIC)
+#define RTN_API
+#elif defined(_WIN32)
+#if defined(RTN_BUILDING)
+#define RTN_API __declspec(dllexport)
+#else
+#define RTN_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+/** Marks a declaration as part of the public ABI. */
+#define RTN_API __attribute__((visibility("default")))
+#else
+#define RTN_API
+#endif
+/** @} */
+
+/** @name Version
+ *  @{ */
+#define RTN_VERSION_MAJOR 1 /**< Major version: the ABI only grows within it. */
+#define RTN_VERSION_MINOR 0 /**< Minor version: grows with new features. */
+#define RTN_VERSION_PATCH 0 /**< Patch version: fixes only. */
+/** The version as one number: major * 10000 + minor * 100 + patch. */
+#define RTN_VERSION_NUMBER                                                     \
+    (RTN_VERSION_MAJOR * 10000 + RTN_VERSION_MINOR * 100 + RTN_VERSION_PATCH)
+/** @} */
+
+/**
+ * @brief The version of the library actually linked.
+ * @return A string "MAJOR.MINOR.PATCH", static, never NULL.
+ */
+RTN_API const char *rtn_version(void);
+
+/**
+ * @brief The version number of the library actually linked.
+ * @return major * 10000 + minor * 100 + patch (compare with
+ *         ::RTN_VERSION_NUMBER).
+ */
+RTN_API int rtn_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/** @name Status codes
+ *  @{ */
+
+/** Status codes returned by every fallible call. Values never change. */
+typedef enum rtn_status {
+    RTN_OK = 0,            /**< Success. */
+    RTN_EINVAL = -1,       /**< A NULL pointer or an argument out of domain. */
+    RTN_ENOMEM = -2,       /**< Allocation failed or the memory cap is hit. */
+    RTN_ETYPE = -3,        /**< Unknown event type. */
+    RTN_ESCORE = -4,       /**< Survey score off its scale or not integral. */
+    RTN_EAMOUNT = -5,      /**< Amount NaN, infinite, negative or too big. */
+    RTN_ETIME = -6,        /**< Time outside the supported range. */
+    RTN_EMETRIC = -7,      /**< Unknown metric, or a metric this call cannot answer. */
+    RTN_EPERIOD = -8,      /**< A period with `from > to`, or bad series bucket. */
+    RTN_ECONFIG = -9,      /**< Invalid configuration. */
+    RTN_EID = -10,         /**< Invalid customer or reference id (empty or too long). */
+    RTN_ERANGE = -11,      /**< A caller buffer is too small, or a counter would overflow. */
+    RTN_ENOTFOUND = -12,   /**< The customer or object asked for is not known. */
+    RTN_EFORMAT = -13,     /**< A snapshot is corrupt, truncated or hostile. */
+    RTN_EVERSION = -14,    /**< A snapshot of an unsupported format version. */
+    RTN_EIO = -15,         /**< An I/O error (file or callback). */
+    RTN_EMISMATCH = -16,   /**< Contexts with incompatible configurations. */
+    RTN_EQUANTITY = -17    /**< Item quantity out of range. */
+} rtn_status;
+
+/**
+ * @brief A static English message for a status code.
+ * @param code A ::rtn_status value (unknown values give a generic message).
+ * @return A static string, never NULL.
+ */
+RTN_API const char *rtn_strerror(int code);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Configuration
+ *  @{ */
+
+/** Time resolution of a context's state. */
+typedef enum rtn_resolution {
+    RTN_RESOLUTION_DAY = 0, /**< One bucket per (local) day. The default. */
+    RTN_RESOLUTION_HOUR = 1 /**< One bucket per hour. */
+} rtn_resolution;
+
+/**
+ * @brief Allocator hooks. All three function pointers are set, or none.
+ *
+ * `malloc_fn` and `realloc_fn` return NULL on failure; the library then
+ * reports ::RTN_ENOMEM and leaves the context as it was.
+ */
+typedef struct rtn_allocator {
+    void *(*malloc_fn)(size_t size, void *user);              /**< Allocate. */
+    void *(*realloc_fn)(void *ptr, size_t size, void *user);  /**< Resize. */
+    void (*free_fn)(void *ptr, void *user);                   /**< Release (ptr may be NULL). */
+    void *user;                                               /**< Passed to each hook. */
+} rtn_allocator;
+
+/** Health-score weights; see ::rtn_health_score. Non-negative, not all 0. */
+typedef struct rtn_health_weights {
+    double recency;       /**< Weight of recency of the last start event. */
+    double frequency;     /**< Weight of purchases in the trailing year. */
+    double monetary;      /**< Weight of revenue in the trailing year. */
+    double satisfaction;  /**< Weight of the latest NPS/CSAT answer. */
+    double contacts;      /**< Weight of the absence of open service contacts. */
+} rtn_health_weights;
+
+/**
+ * @brief Context configuration. Initialise with ::rtn_config_init.
+ *
+ * Fields may be added at the end in later minor versions; `size` tells the
+ * library which fields the caller knows.
+ */
+typedef struct rtn_config {
+    uint32_t size;               /**< sizeof(rtn_config), set by ::rtn_config_init. */
+    int32_t resolution;          /**< ::rtn_resolution; default day. */
+    int32_t day_offset_minutes;  /**< Fixed offset of the business's local day from UTC, -1440..1440 exclusive; default 0. */
+    int32_t inactivity_days;     /**< Inferred churn: a customer with no start event for this many days is lost; 0 (default) = off. With hour resolution the window is 24 * days buckets. */
+    uint64_t memory_cap;         /**< Bytes the context may hold; 0 = unlimited (default). */
+    rtn_allocator allocator;     /**< Allocator hooks; all NULL = libc (default). */
+    int32_t loyal_min_purchases; /**< Purchases that make a customer loyal; default 3. */
+    int32_t loyal_window_days;   /**< Trailing window for loyalty; default 365. */
+    double gross_margin;         /**< Margin applied to CLV, in (0, 1]; default 1.0. */
+    int32_t csat_min;            /**< CSAT scale minimum; default 1. */
+    int32_t csat_max;            /**< CSAT scale maximum; default 5. */
+    int32_t csat_satisfied;      /**< Lowest "satisfied" CSAT score; default 4. */
+    int32_t ces_min;             /**< CES scale minimum; default 1. */
+    int32_t ces_max;             /**< CES scale maximum; default 7. */
+    int32_t value_event;         /**< Time-to-value event: ::RTN_VALUE_DEFAULT (second purchase or first feature use) or an ::rtn_event_type. */
+    rtn_health_weights health;   /**< Health-score weights; default 0.3, 0.2, 0.2, 0.2, 0.1. */
+} rtn_config;
+
+/** The current size of ::rtn_config, for ::rtn_config_init. */
+#define RTN_CONFIG_VERSION ((uint32_t)sizeof(rtn_config))
+
+/** Time-to-value default: the second purchase or the first feature use. */
+#define RTN_VALUE_DEFAULT 0
+
+/**
+ * @brief Fill a config with the defaults.
+ * @param cfg  The config to fill.
+ * @param size sizeof(rtn_config) as the caller knows it (::RTN_CONFIG_VERSION).
+ * @return ::RTN_OK, or ::RTN_EINVAL when cfg is NULL or size is unknown.
+ */
+RTN_API int rtn_config_init(rtn_config *cfg, uint32_t size);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Context
+ *  @{ */
+
+/** An opaque metrics context. */
+typedef struct rtn_ctx rtn_ctx;
+
+/**
+ * @brief Create a context.
+ * @param out Receives the new context, or NULL on failure.
+ * @param cfg Configuration, or NULL for the defaults.
+ * @return ::RTN_OK, ::RTN_EINVAL, ::RTN_ECONFIG or ::RTN_ENOMEM.
+ */
+RTN_API int rtn_ctx_new(rtn_ctx **out, const rtn_config *cfg);
+
+/** @brief Free a context and everything it holds. NULL is accepted. */
+RTN_API void rtn_ctx_free(rtn_ctx *ctx);
+
+/**
+ * @brief The detail of the last failed call on this context.
+ * @return A string owned by the context, valid until the next call on it;
+ *         "" when no call has failed; a static message when ctx is NULL.
+ */
+RTN_API const char *rtn_ctx_last_error(const rtn_ctx *ctx);
+
+/** Counters describing a context; see ::rtn_ctx_stats. */
+typedef struct rtn_stats {
+    uint32_t size;          /**< sizeof(rtn_stats), set by ::rtn_stats_init. */
+    uint64_t events;        /**< Events accepted so far. */
+    uint64_t customers;     /**< Distinct customers seen. */
+    int64_t first_time;     /**< Earliest event time (ms), 0 when empty. */
+    int64_t last_time;      /**< Latest event time (ms), 0 when empty. */
+    uint64_t memory_bytes;  /**< Bytes currently allocated by the context. */
+} rtn_stats;
+
+/** @brief Initialise an ::rtn_stats (sets its size). @return ::RTN_OK or ::RTN_EINVAL. */
+RTN_API int rtn_stats_init(rtn_stats *stats, uint32_t size);
+
+/**
+ * @brief Read a context's counters.
+ * @return ::RTN_OK or ::RTN_EINVAL.
+ */
+RTN_API int rtn_ctx_stats(rtn_stats *out, const rtn_ctx *ctx);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Events
+ *  @{ */
+
+/** Event types. Values never change. */
+typedef enum rtn_event_type {
+    RTN_EV_ACQUIRE = 1,          /**< Sign-up; `ref` = referrer customer. */
+    RTN_EV_CHURN = 2,            /**< Explicit cancellation. */
+    RTN_EV_PURCHASE = 3,         /**< `value` = amount, `quantity` = items, `ref` = order. */
+    RTN_EV_RETURN = 4,           /**< `value` = amount, `quantity` = items returned. */
+    RTN_EV_SUBSCRIPTION = 5,     /**< `value` = MRR of subscription `ref` from now on; 0 ends it. */
+    RTN_EV_ACTIVITY = 6,         /**< Generic product activity. */
+    RTN_EV_FEATURE = 7,          /**< Use of feature `ref`. */
+    RTN_EV_PAGE_VIEW = 8,        /**< A page view. */
+    RTN_EV_SHARE = 9,            /**< A share. */
+    RTN_EV_VISIT = 10,           /**< A visit (an interaction that may convert). */
+    RTN_EV_CONVERSION = 11,      /**< A conversion. */
+    RTN_EV_CART_CREATE = 12,     /**< Cart `ref` created. */
+    RTN_EV_CART_CHECKOUT = 13,   /**< Cart `ref` checked out. */
+    RTN_EV_CONTACT_OPEN = 14,    /**< Service contact `ref` opened. */
+    RTN_EV_CONTACT_RESOLVE = 15, /**< Service contact `ref` resolved. */
+    RTN_EV_CONTACT_ABANDON = 16, /**< Service contact `ref` abandoned. */
+    RTN_EV_NPS = 17,             /**< NPS answer, `value` integer 0..10. */
+    RTN_EV_CSAT = 18,            /**< CSAT answer on the configured scale. */
+    RTN_EV_CES = 19              /**< CES answer on the configured scale. */
+} rtn_event_type;
+
+/** Longest byte-string id (customer or ref) accepted, in bytes. */
+#define RTN_ID_MAX 1024
+
+/**
+ * @brief One customer event. Initialise with ::rtn_event_init.
+ *
+ * The customer is `customer_str` (exact bytes, `customer_len` of them) when
+ * that is non-NULL, else the 64-bit `customer`. A numeric id and a string
+ * id are different customers even when the string spells the number.
+ * The same holds for `ref` / `ref_str`.
+ */
+typedef struct rtn_event {
+    uint32_t size;            /**< sizeof(rtn_event), set by ::rtn_event_init. */
+    int32_t type;             /**< An ::rtn_event_type. */
+    int64_t time;             /**< Milliseconds since the Unix epoch, UTC; 1970..2199. */
+    uint64_t customer;        /**< Numeric customer id (when customer_str is NULL). */
+    const char *customer_str; /**< Byte-string customer id, or NULL. */
+    uint32_t customer_len;    /**< Bytes in customer_str, 1..::RTN_ID_MAX. */
+    uint32_t ref_len;         /**< Bytes in ref_str, 0..::RTN_ID_MAX. */
+    const char *ref_str;      /**< Byte-string reference, or NULL. */
+    uint64_t ref;             /**< Numeric reference (when ref_str is NULL); 0 = none. */
+    double value;             /**< Amount, MRR or score; see ::rtn_event_type. */
+    int64_t quantity;         /**< Items for purchase/return; 0 means 1. */
+} rtn_event;
+
+/** The current size of ::rtn_event. */
+#define RTN_EVENT_VERSION ((uint32_t)sizeof(rtn_event))
+
+/** @brief Zero an event and set its size. @return ::RTN_OK or ::RTN_EINVAL. */
+RTN_API int rtn_event_init(rtn_event *ev, uint32_t size);
+
+/**
+ * @brief Push one event.
+ *
+ * The event is validated first: an unknown type gives ::RTN_ETYPE, a time
+ * out of range ::RTN_ETIME, a NaN/negative amount ::RTN_EAMOUNT, a score
+ * off its scale ::RTN_ESCORE; the context is then unchanged.
+ * @return ::RTN_OK or a negative ::rtn_status.
+ */
+RTN_API int rtn_push(rtn_ctx *ctx, const rtn_event *ev);
+
+/**
+ * @brief Push events in order, stopping at the first failure.
+ * @param ctx      The context.
+ * @param evs      Array of `n` events (stride: evs[0].size).
+ * @param n        Number of events.
+ * @param accepted Receives the number of events pushed before any failure
+ *                 (may be NULL). Events before the failing one stay pushed;
+ *                 the failing one and later ones are not.
+ * @return ::RTN_OK, or the status of the first failing event.
+ */
+RTN_API int rtn_push_batch(rtn_ctx *ctx, const rtn_event *evs, size_t n,
+                           size_t *accepted);
+
+/** @brief Parse an event type name ("purchase"). @return The type, or ::RTN_ETYPE. */
+RTN_API int rtn_event_type_from_name(const char *name);
+
+/** @brief The name of an event type. @return A static string, or NULL if unknown. */
+RTN_API const char *rtn_event_type_name(int type);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Metrics
+ *  @{ */
+
+/**
+ * Metrics, numbered in bands of 100 per family. Values never change.
+ * The meaning of each is in docs/metrics.md (from METRICS.md).
+ * "Instant" metrics are evaluated at `to`.
+ */
+typedef enum rtn_metric {
+    /* Customer base */
+    RTN_METRIC_RETENTION_RATE = 100,        /**< (E - N) / S * 100. */
+    RTN_METRIC_CHURN_RATE = 101,            /**< L / S * 100. */
+    RTN_METRIC_CHURN_RATE_EXISTING = 102,   /**< Customers of S lost in the period / S * 100. */
+    RTN_METRIC_CHURN_RATE_JOINED = 103,     /**< L / (S + N) * 100. */
+    RTN_METRIC_CUSTOMERS_START = 104,       /**< S: active at `from`. */
+    RTN_METRIC_CUSTOMERS_END = 105,         /**< E: active at `to`. */
+    RTN_METRIC_CUSTOMERS_NEW = 106,         /**< N: first acquisitions in the period. */
+    RTN_METRIC_CUSTOMERS_REACTIVATED = 107, /**< R: reactivations in the period. */
+    RTN_METRIC_CUSTOMERS_LOST = 108,        /**< L: losses in the period. */
+    /* Purchases and loyalty */
+    RTN_METRIC_REPEAT_PURCHASE_RATIO = 200,  /**< Buyers with >= 2 purchases / buyers * 100. */
+    RTN_METRIC_PURCHASE_FREQUENCY = 201,     /**< Purchases / distinct buyers. */
+    RTN_METRIC_AVERAGE_ORDER_VALUE = 202,    /**< Revenue / purchases. */
+    RTN_METRIC_PRODUCT_RETURN_RATE = 203,    /**< Items returned / items sold * 100. */
+    RTN_METRIC_LOYAL_CUSTOMER_RATE = 204,    /**< Loyal at `to` / active at `to` * 100. */
+    RTN_METRIC_CUSTOMER_LIFETIME_VALUE = 205,/**< AOV * frequency * margin / (churn / 100). */
+    RTN_METRIC_REFERRALS = 206,              /**< New customers with a referrer. */
+    RTN_METRIC_REFERRAL_RATE = 207,          /**< Referrals / N * 100. */
+    RTN_METRIC_PURCHASES = 208,              /**< Purchases in the period. */
+    RTN_METRIC_REVENUE = 209,                /**< Purchase revenue in the period. */
+    RTN_METRIC_BUYERS = 210,                 /**< Distinct purchasing customers. */
+    /* Satisfaction */
+    RTN_METRIC_NPS = 300,       /**< %promoters - %detractors. */
+    RTN_METRIC_CSAT = 301,      /**< Satisfied answers / answers * 100. */
+    RTN_METRIC_CSAT_MEAN = 302, /**< Mean CSAT score. */
+    RTN_METRIC_CES = 303,       /**< Mean CES score. */
+    /* Engagement and journey */
+    RTN_METRIC_ACTIVE_CUSTOMERS = 400,       /**< Distinct customers with any event. */
+    RTN_METRIC_DAU = 401,                    /**< Distinct active in the day ending at `to`. */
+    RTN_METRIC_WAU = 402,                    /**< ... 7 days ending at `to`. */
+    RTN_METRIC_MAU = 403,                    /**< ... 30 days ending at `to`. */
+    RTN_METRIC_STICKINESS = 404,             /**< Mean DAU over 30 days / MAU * 100. */
+    RTN_METRIC_FEATURE_ADOPTION_RATE = 405,  /**< Users of a feature / active * 100. */
+    RTN_METRIC_FEATURE_USAGE = 406,          /**< Uses of a feature. */
+    RTN_METRIC_PAGE_VIEWS = 407,             /**< Page views. */
+    RTN_METRIC_SHARES = 408,                 /**< Shares. */
+    RTN_METRIC_CONVERSION_RATE = 409,        /**< Conversions / visits * 100. */
+    RTN_METRIC_CART_ABANDONMENT_RATE = 410,  /**< Carts not checked out by `to` / carts * 100. */
+    RTN_METRIC_CALL_ABANDONMENT_RATE = 411,  /**< Contacts abandoned / contacts opened * 100. */
+    RTN_METRIC_TIME_TO_RESOLUTION = 412,     /**< Mean (value), median, p90 in hours. */
+    RTN_METRIC_TIME_TO_VALUE = 413,          /**< Mean (value), median in days. */
+    RTN_METRIC_INTERACTION_CHANGE = 414,     /**< Contacts per active vs previous period, %. */
+    RTN_METRIC_HEALTH_SCORE = 415,           /**< Mean health score of active customers. */
+    /* Subscription revenue */
+    RTN_METRIC_MRR = 500,                     /**< MRR at `to`. */
+    RTN_METRIC_MRR_NEW = 501,                 /**< New MRR in the period. */
+    RTN_METRIC_MRR_EXPANSION = 502,           /**< Expansion MRR. */
+    RTN_METRIC_MRR_CONTRACTION = 503,         /**< Contraction MRR. */
+    RTN_METRIC_MRR_CHURNED = 504,             /**< Churned MRR. */
+    RTN_METRIC_MRR_REACTIVATION = 505,        /**< Reactivation MRR. */
+    RTN_METRIC_REVENUE_CHURN_RATE = 506,      /**< (churned + contraction) / mrr(from) * 100. */
+    RTN_METRIC_GROSS_REVENUE_RETENTION = 507, /**< (mrr(from) - churned - contraction) / mrr(from) * 100. */
+    RTN_METRIC_NET_REVENUE_RETENTION = 508,   /**< (mrr(from) + expansion - churned - contraction) / mrr(from) * 100. */
+    RTN_METRIC_QUICK_RATIO = 509,             /**< (new + expansion + reactivation) / (churned + contraction). */
+    RTN_METRIC_ARPA = 510,                    /**< MRR / paying customers at `to`. */
+    /* Lifecycle (cohorts and survival have their own calls) */
+    RTN_METRIC_LIFECYCLE_NEW = 600,         /**< Acquired in the period. */
+    RTN_METRIC_LIFECYCLE_RETURNING = 601,   /**< Active in this and the previous period. */
+    RTN_METRIC_LIFECYCLE_RESURRECTED = 602, /**< Active now, not in the previous period, not new. */
+    RTN_METRIC_LIFECYCLE_DORMANT = 603      /**< Active in the previous period, not in this one. */
+} rtn_metric;
+
+/** Flags describing a metric, in ::rtn_metric_info. */
+typedef enum rtn_metric_flag {
+    RTN_MF_RATE = 1,          /**< A percentage (0..100 or beyond for NRR). */
+    RTN_MF_COUNT = 2,         /**< A count. */
+    RTN_MF_INSTANT = 4,       /**< Evaluated at `to` only. */
+    RTN_MF_BOUNDS = 8,        /**< Comes with 95 % bounds (lo, hi). */
+    RTN_MF_NEEDS_FEATURE = 16,/**< Needs a feature in ::rtn_query_opts. */
+    RTN_MF_MONEY = 32,        /**< A money amount. */
+    RTN_MF_PERCENTILES = 64   /**< Carries p50 and p90. */
+} rtn_metric_flag;
+
+/** Static description of a metric. */
+typedef struct rtn_metric_info {
+    uint32_t size;        /**< sizeof(rtn_metric_info), set by the caller. */
+    int32_t metric;       /**< The ::rtn_metric. */
+    const char *name;     /**< Name as in METRICS.md ("retention_rate"). */
+    const char *unit;     /**< "%", "customers", "count", "money", "hours", "days", "ratio", "score". */
+    uint32_t flags;       /**< ::rtn_metric_flag bits. */
+    uint32_t reserved;    /**< Zero. */
+} rtn_metric_info;
+
+/**
+ * @brief Describe a metric.
+ * @param out  Receives the description; out->size must be set.
+ * @param metric An ::rtn_metric.
+ * @return ::RTN_OK, ::RTN_EINVAL or ::RTN_EMETRIC.
+ */
+RTN_API int rtn_metric_info_get(rtn_metric_info *out, int metric);
+
+/**
+ * @brief Enumerate metrics: the first known metric greater than `metric`.
+ * @return A metric value, or -1 after the last. Start with 0.
+ */
+RTN_API int rtn_metric_next(int metric);
+
+/** @brief Parse a metric name. @return The metric, or ::RTN_EMETRIC. */
+RTN_API int rtn_metric_from_name(const char *name);
+
+/**
+ * @brief The result of a query. Initialise with ::rtn_value_init.
+ *
+ * An undefined value (a rate whose denominator is 0) has `defined` = 0 and
+ * `value` = NaN; it is never reported as 0. Fields that do not apply are NaN.
+ */
+typedef struct rtn_value {
+    uint32_t size;       /**< sizeof(rtn_value), set by ::rtn_value_init. */
+    int32_t defined;     /**< 1 when value is defined, 0 otherwise. */
+    int64_t from;        /**< Period start (floored to the resolution), ms. */
+    int64_t to;          /**< Period end (floored to the resolution), ms. */
+    double value;        /**< The metric (mean for distribution metrics). */
+    double numerator;    /**< Numerator of a ratio (or the value of a count). */
+    double denominator;  /**< Denominator of a ratio (1 for counts). */
+    double lo;           /**< Lower 95 % bound, or NaN. */
+    double hi;           /**< Upper 95 % bound, or NaN. */
+    double p50;          /**< Median, or NaN. */
+    double p90;          /**< 90th percentile, or NaN. */
+    int64_t n;           /**< Sample size behind the value (responses, buyers, ...). */
+} rtn_value;
+
+/** The current size of ::rtn_value. */
+#define RTN_VALUE_VERSION ((uint32_t)sizeof(rtn_value))
+
+/** @brief Initialise an ::rtn_value (sets size, NaNs the rest). @return ::RTN_OK or ::RTN_EINVAL. */
+RTN_API int rtn_value_init(rtn_value *v, uint32_t size);
+
+/** Extra query parameters. Initialise with ::rtn_query_opts_init. */
+typedef struct rtn_query_opts {
+    uint32_t size;            /**< sizeof(rtn_query_opts). */
+    uint32_t feature_len;     /**< Bytes in feature_str. */
+    const char *feature_str;  /**< Feature as a string id, or NULL. */
+    uint64_t feature;         /**< Feature as a numeric id (when feature_str is NULL). */
+} rtn_query_opts;
+
+/** @brief Initialise query options. @return ::RTN_OK or ::RTN_EINVAL. */
+RTN_API int rtn_query_opts_init(rtn_query_opts *opts, uint32_t size);
+
+/**
+ * @brief Compute a metric over the period `[from, to)`.
+ *
+ * `from` and `to` are floored to the context's resolution (in its local
+ * day). Instant metrics are evaluated at `to`.
+ * @param out    Receives the value; out->size must be set (::rtn_value_init).
+ * @param ctx    The context.
+ * @param metric An ::rtn_metric.
+ * @param from   Period start, ms.
+ * @param to     Period end (exclusive), ms; `from <= to`.
+ * @param opts   Extra parameters, or NULL.
+ * @return ::RTN_OK (check out->defined), ::RTN_EINVAL, ::RTN_EMETRIC,
+ *         ::RTN_EPERIOD, ::RTN_ETIME or ::RTN_ENOMEM.
+ */
+RTN_API int rtn_query(rtn_value *out, rtn_ctx *ctx, int metric, int64_t from,
+                      int64_t to, const rtn_query_opts *opts);
+
+/** Series bucket sizes. */
+typedef enum rtn_every {
+    RTN_EVERY_DAY = 1,     /**< Local days. */
+    RTN_EVERY_WEEK = 2,    /**< ISO weeks (Monday to Sunday). */
+    RTN_EVERY_MONTH = 3,   /**< Calendar months. */
+    RTN_EVERY_QUARTER = 4  /**< Calendar quarters. */
+} rtn_every;
+
+/**
+ * @brief Compute a metric for every calendar bucket of `[from, to)`.
+ *
+ * Buckets are the calendar days, ISO weeks, months or quarters (in the
+ * context's local day) that intersect the period; the first and last are
+ * clipped to it. out[i].from and out[i].to give each bucket.
+ * @param out   Array of `cap` values; out[0].size must be set and is the
+ *              stride; may be NULL when cap is 0 (to ask for the count).
+ * @param cap   Capacity of out.
+ * @param n_out Receives the number of buckets (even when cap is too small).
+ * @return ::RTN_OK, ::RTN_ERANGE when cap < *n_out (nothing written), or
+ *         the errors of ::rtn_query.
+ */
+RTN_API int rtn_query_series(rtn_value *out, size_t cap, size_t *n_out,
+                             rtn_ctx *ctx, int metric, int64_t from,
+                             int64_t to, int every, const rtn_query_opts *opts);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Benchmarks
+ *  @{ */
+
+/** Result of comparing a rate with a reference range. */
+typedef enum rtn_bench_cmp {
+    RTN_BENCH_BELOW = -1, /**< Below the range. */
+    RTN_BENCH_WITHIN = 0, /**< Within the range (bounds included). */
+    RTN_BENCH_ABOVE = 1   /**< Above the range. */
+} rtn_bench_cmp;
+
+/**
+ * @brief The documented default reference range of a metric.
+ * @return ::RTN_OK, or ::RTN_ENOTFOUND when the metric has no default.
+ */
+RTN_API int rtn_benchmark_default(double *lo, double *hi, int metric);
+
+/**
+ * @brief Compare a value with a reference range.
+ * @param out Receives an ::rtn_bench_cmp.
+ * @return ::RTN_OK, ::RTN_EINVAL (NULL, NaN, lo > hi or an undefined value).
+ */
+RTN_API int rtn_benchmark_compare(int *out, const rtn_value *v, double lo,
+                                  double hi);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Customers
+ *  @{ */
+
+/** NPS category of a customer's latest answer. */
+typedef enum rtn_nps_category {
+    RTN_NPS_NONE = 0,      /**< No answer yet. */
+    RTN_NPS_DETRACTOR = 1, /**< 0..6. */
+    RTN_NPS_PASSIVE = 2,   /**< 7..8. */
+    RTN_NPS_PROMOTER = 3   /**< 9..10. */
+} rtn_nps_category;
+
+/** A customer reference for per-customer calls. Initialise with ::rtn_customer_init. */
+typedef struct rtn_customer {
+    uint32_t size;      /**< sizeof(rtn_customer). */
+    uint32_t id_len;    /**< Bytes in id_str. */
+    const char *id_str; /**< Byte-string id, or NULL. */
+    uint64_t id;        /**< Numeric id (when id_str is NULL). */
+} rtn_customer;
+
+/** @brief Initialise a customer reference. @return ::RTN_OK or ::RTN_EINVAL. */
+RTN_API int rtn_customer_init(rtn_customer *c, uint32_t size);
+
+/**
+ * @brief The NPS category of a customer's latest answer (by time).
+ * @param out Receives an ::rtn_nps_category.
+ * @return ::RTN_OK, ::RTN_EINVAL or ::RTN_ENOTFOUND.
+ */
+RTN_API int rtn_customer_nps_category(int *out, rtn_ctx *ctx,
+                                      const rtn_customer *c);
+
+/**
+ * @brief A customer's health score (0..100) at instant `at`.
+ * @return ::RTN_OK, ::RTN_EINVAL or ::RTN_ENOTFOUND.
+ */
+RTN_API int rtn_health_score(double *out, rtn_ctx *ctx, const rtn_customer *c,
+                             int64_t at);
+
+/** One entry of ::rtn_health_lowest. */
+typedef struct rtn_health_entry {
+    uint64_t id;        /**< Numeric id, when id_str is NULL. */
+    const char *id_str; /**< Byte-string id (owned by the context, valid until the next push), or NULL. */
+    uint32_t id_len;    /**< Bytes in id_str. */
+    uint32_t reserved;  /**< Zero. */
+    double score;       /**< Health score 0..100. */
+} rtn_health_entry;
+
+/**
+ * @brief The `cap` customers active at `at` with the lowest health score.
+ * @param out   Array of cap entries, lowest first (ties by id).
+ * @param n_out Receives the number written.
+ * @return ::RTN_OK, ::RTN_EINVAL or ::RTN_ENOMEM.
+ */
+RTN_API int rtn_health_lowest(rtn_health_entry *out, size_t cap, size_t *n_out,
+                              rtn_ctx *ctx, int64_t at);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Cohorts, survival
+ *  @{ */
+
+/** Cohort matrix modes. */
+typedef enum rtn_cohort_mode {
+    RTN_COHORT_N_PERIOD = 0, /**< Active in exactly period k. */
+    RTN_COHORT_UNBOUNDED = 1 /**< Active in period k or later. */
+} rtn_cohort_mode;
+
+/** Cohort matrix options. Initialise with ::rtn_cohort_opts_init. */
+typedef struct rtn_cohort_opts {
+    uint32_t size;       /**< sizeof(rtn_cohort_opts). */
+    int32_t every;       /**< ::RTN_EVERY_WEEK (default) or ::RTN_EVERY_MONTH. */
+    int32_t mode;        /**< ::rtn_cohort_mode; default N-period. */
+    int32_t recurring;   /**< 0: cohorts by first acquisition (default); 1: any activity starts a cohort period. */
+    int64_t from;        /**< First cohort: the one containing this instant. */
+    int64_t to;          /**< Cohorts starting before this instant. */
+    int64_t at;          /**< Query instant: cells not fully elapsed are incomplete. */
+    uint32_t max_periods;/**< Columns (k = 0 .. max_periods - 1). */
+    uint32_t reserved;   /**< Zero. */
+} rtn_cohort_opts;
+
+/** @brief Initialise cohort options. @return ::RTN_OK or ::RTN_EINVAL. */
+RTN_API int rtn_cohort_opts_init(rtn_cohort_opts *opts, uint32_t size);
+
+/** One cell of a cohort matrix. */
+typedef struct rtn_cohort_cell {
+    double share;       /**< Active / cohort size * 100, NaN when undefined. */
+    int64_t active;     /**< Customers of the cohort counted in this cell. */
+    int32_t complete;   /**< 1 when the cell's period has fully elapsed at `at`. */
+    int32_t reserved;   /**< Zero. */
+} rtn_cohort_cell;
+
+/**
+ * @brief Compute a cohort retention matrix into caller buffers.
+ * @param cells   rows_cap * max_periods cells, row-major; may be NULL when rows_cap is 0.
+ * @param starts  rows_cap cohort start times (ms), may be NULL.
+ * @param sizes   rows_cap cohort sizes, may be NULL.
+ * @param rows_cap Capacity in rows.
+ * @param rows_out Receives the number of rows (also when rows_cap is too small).
+ * @return ::RTN_OK, ::RTN_ERANGE (nothing written), ::RTN_EINVAL, ::RTN_EPERIOD.
+ */
+RTN_API int rtn_cohort_retention(rtn_cohort_cell *cells, int64_t *starts,
+                                 int64_t *sizes, size_t rows_cap,
+                                 size_t *rows_out, rtn_ctx *ctx,
+                                 const rtn_cohort_opts *opts);
+
+/** One step of a Kaplan-Meier curve. */
+typedef struct rtn_survival_point {
+    double t_days;      /**< Lifetime in days at which losses occur. */
+    int64_t at_risk;    /**< Customers at risk just before t. */
+    int64_t events;     /**< Losses at t. */
+    double s;           /**< S(t). */
+    double lo;          /**< Greenwood 95 % lower band. */
+    double hi;          /**< Greenwood 95 % upper band. */
+} rtn_survival_point;
+
+/**
+ * @brief Kaplan-Meier curve of customer lifetime at instant `at`.
+ * @param points   Array of cap points (may be NULL when cap is 0).
+ * @param n_out    Receives the number of points (also when cap is too small).
+ * @param median_days Receives the median lifetime in days, NaN when undefined; may be NULL.
+ * @return ::RTN_OK, ::RTN_ERANGE (nothing written), ::RTN_EINVAL, ::RTN_ENOMEM.
+ */
+RTN_API int rtn_survival(rtn_survival_point *points, size_t cap, size_t *n_out,
+                         double *median_days, rtn_ctx *ctx, int64_t at);
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @name Snapshots and merge
+ *  @{ */
+
+/** Write callback: write all `len` bytes; return 0 on success, non-zero on failure. */
+typedef int (*rtn_write_fn)(const void *data, size_t len, void *user);
+
+/** Read callback: read up to `len` bytes; return bytes read (0 at end), negative on failure. */
+typedef int64_t (*rtn_read_fn)(void *data, size_t len, void *user);
+
+/** @brief Save a context through a write callback. @return ::RTN_OK, ::RTN_EIO, ::RTN_ENOMEM, ::RTN_EINVAL. */
+RTN_API int rtn_snapshot_save(rtn_ctx *ctx, rtn_write_fn write, void *user);
+
+/** @brief Save a context to a file atomically (temporary file, fsync, rename). */
+RTN_API int rtn_snapshot_save_file(rtn_ctx *ctx, const char *path);
+
+/**
+ * @brief Load a snapshot into a new context.
+ * @param out Receives the context.
+ * @param cfg Only its allocator and memory cap are used; may be NULL.
+ * @return ::RTN_OK, ::RTN_EFORMAT, ::RTN_EVERSION, ::RTN_EIO, ::RTN_ENOMEM, ::RTN_EINVAL.
+ */
+RTN_API int rtn_snapshot_load(rtn_ctx **out, const rtn_config *cfg,
+                              rtn_read_fn read, void *user);
+
+/** @brief Load a snapshot file into a new context; see ::rtn_snapshot_load. */
+RTN_API int rtn_snapshot_load_file(rtn_ctx **out, const rtn_config *cfg,
+                                   const char *path);
+
+/**
+ * @brief Fold `src` into `dst`: afterwards `dst` answers as if it had been
+ *        fed both event streams. `src` is unchanged.
+ * @return ::RTN_OK, ::RTN_EMISMATCH (different resolution, offset or
+ *         metric settings), ::RTN_ENOMEM (dst unchanged), ::RTN_EINVAL.
+ */
+RTN_API int rtn_ctx_merge(rtn_ctx *dst, const rtn_ctx *src);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RETENTION_H */

@@ -1,0 +1,347 @@
+/*
+ * contrib.c: changes to a customer. A change edits the customer's day
+ * entries, regenerates its contribution list and applies the difference
+ * from the old list to every accumulator, in a prepare step that may fail
+ * and a commit step that cannot.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+int rtn__clist_push(rtn_mem *m, rtn_clist *l, uint32_t kind, uint32_t a,
+                    uint32_t b, uint32_t c)
+{
+    rtn_citem *it;
+    if (l->n == l->cap &&
+        rtn__grow(m, (void **)&l->v, &l->cap, l->n + 1, sizeof(rtn_citem)))
+        return RTN_ENOMEM;
+    it = &l->v[l->n++];
+    it->kind = kind;
+    it->a = a;
+    it->b = b;
+    it->c = c;
+    return RTN_OK;
+}
+
+static int push_ivl(rtn_ctx *ctx, rtn_ivl **buf, uint32_t *cap, uint32_t *n,
+                    uint32_t s, uint32_t l, uint32_t react)
+{
+    if (*n == *cap && rtn__grow(&ctx->mem, (void **)buf, cap, *n + 1, sizeof(rtn_ivl)))
+        return RTN_ENOMEM;
+    (*buf)[*n].s = s;
+    (*buf)[*n].l = l;
+    (*buf)[*n].react = react;
+    (*n)++;
+    return RTN_OK;
+}
+
+int rtn__status_intervals(rtn_ctx *ctx, const uint64_t *ent, uint32_t n,
+                          rtn_ivl **buf, uint32_t *cap, uint32_t *nout)
+{
+    uint32_t i, w = ctx->inactivity, last_start = 0, cnt = 0;
+    int active = 0, ever = 0;
+    for (i = 0; i < n; i++) {
+        uint32_t b = rtn__e_bucket(ent[i]), f = rtn__e_flags(ent[i]);
+        if (w && active && b > last_start + w) {
+            (*buf)[cnt - 1].l = last_start + w;
+            active = 0;
+        }
+        if (f & RTN_E_START) {
+            if (!active) {
+                if (push_ivl(ctx, buf, cap, &cnt, b, UINT32_MAX, (uint32_t)ever))
+                    return RTN_ENOMEM;
+                ever = 1;
+                active = 1;
+            }
+            last_start = b;
+        }
+        /* Within a bucket, start events come before losses. */
+        if ((f & (RTN_E_CHURN | RTN_E_MRRLOSS)) && active) {
+            (*buf)[cnt - 1].l = b;
+            active = 0;
+        }
+    }
+    if (w && active)
+        (*buf)[cnt - 1].l = last_start + w;
+    *nout = cnt;
+    return RTN_OK;
+}
+
+static int generate(rtn_ctx *ctx, const rtn_cust *c, const uint64_t *ent,
+                    uint32_t n, rtn_clist *out)
+{
+    rtn_gen g;
+    int rc;
+    out->n = 0;
+    g.cust = c;
+    g.ent = ent;
+    g.n = n;
+    rc = rtn__status_intervals(ctx, ent, n, &ctx->ivl_buf, &ctx->ivl_cap, &g.nivl);
+    if (rc)
+        return rc;
+    g.ivl = ctx->ivl_buf;
+    if ((rc = rtn__core_gen(ctx, &g, out)) || (rc = rtn__engage_gen(ctx, &g, out)) ||
+        (rc = rtn__journey_gen(ctx, &g, out)) || (rc = rtn__revenue_gen(ctx, &g, out)) ||
+        (rc = rtn__cohort_gen(ctx, &g, out)))
+        return rc;
+    return RTN_OK;
+}
+
+static int item_cmp(const rtn_citem *x, const rtn_citem *y)
+{
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    if (x->a != y->a)
+        return x->a < y->a ? -1 : 1;
+    if (x->b != y->b)
+        return x->b < y->b ? -1 : 1;
+    if (x->c != y->c)
+        return x->c < y->c ? -1 : 1;
+    return 0;
+}
+
+/* Reduce old/new lists to their multiset differences, in place. */
+static void diff_lists(rtn_clist *old, rtn_clist *nw)
+{
+    uint32_t i = 0, j = 0, ro = 0, rn = 0;
+    while (i < old->n && j < nw->n) {
+        int c = item_cmp(&old->v[i], &nw->v[j]);
+        if (c == 0) {
+            i++;
+            j++;
+        } else if (c < 0) {
+            old->v[ro++] = old->v[i++];
+        } else {
+            nw->v[rn++] = nw->v[j++];
+        }
+    }
+    while (i < old->n)
+        old->v[ro++] = old->v[i++];
+    while (j < nw->n)
+        nw->v[rn++] = nw->v[j++];
+    old->n = ro;
+    nw->n = rn;
+}
+
+static int reserve_items(rtn_ctx *ctx, const rtn_clist *add)
+{
+    uint32_t i = 0, n = add->n;
+    int rc;
+    /* Items are sorted by kind, so each module's items are one run. */
+    while (i < n && add->v[i].kind < RTN_K_ENGAGE_FIRST)
+        i++;
+    if ((rc = rtn__core_reserve(ctx, add->v, i)))
+        return rc;
+    {
+        uint32_t s = i;
+        while (i < n && add->v[i].kind < RTN_K_JOURNEY_FIRST)
+            i++;
+        if ((rc = rtn__engage_reserve(ctx, add->v + s, i - s)))
+            return rc;
+        s = i;
+        while (i < n && add->v[i].kind < RTN_K_REVENUE_FIRST)
+            i++;
+        if ((rc = rtn__journey_reserve(ctx, add->v + s, i - s)))
+            return rc;
+        s = i;
+        while (i < n && add->v[i].kind < RTN_K_COHORT_FIRST)
+            i++;
+        if ((rc = rtn__revenue_reserve(ctx, add->v + s, i - s)))
+            return rc;
+        if ((rc = rtn__cohort_reserve(ctx, add->v + i, n - i)))
+            return rc;
+    }
+    return RTN_OK;
+}
+
+static void apply_items(rtn_ctx *ctx, const rtn_clist *l, int64_t sign)
+{
+    uint32_t i;
+    for (i = 0; i < l->n; i++) {
+        const rtn_citem *it = &l->v[i];
+        if (it->kind < RTN_K_ENGAGE_FIRST)
+            rtn__core_apply(ctx, it, sign);
+        else if (it->kind < RTN_K_JOURNEY_FIRST)
+            rtn__engage_apply(ctx, it, sign);
+        else if (it->kind < RTN_K_REVENUE_FIRST)
+            rtn__journey_apply(ctx, it, sign);
+        else if (it->kind < RTN_K_COHORT_FIRST)
+            rtn__revenue_apply(ctx, it, sign);
+        else
+            rtn__cohort_apply(ctx, it, sign);
+    }
+}
+
+int rtn__pending_mod(rtn_ctx *ctx, uint32_t bucket, uint32_t set,
+                     uint32_t clear, int32_t dpurch)
+{
+    rtn_pending *p = &ctx->pend;
+    rtn_emod *m;
+    if (p->nmods == RTN_MAX_EMODS)
+        return rtn__fail(ctx, RTN_ERANGE, "too many entry changes in one event");
+    m = &p->mods[p->nmods++];
+    m->bucket = bucket;
+    m->set = set;
+    m->clear = clear;
+    m->dpurch = dpurch;
+    return RTN_OK;
+}
+
+static uint32_t lower_bound(const uint64_t *e, uint32_t n, uint32_t bucket)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (rtn__e_bucket(e[mid]) < bucket)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Grow an entry array: exact for the small arrays most customers have. */
+static int grow_entries(rtn_mem *m, uint64_t **p, uint32_t *cap, uint32_t need)
+{
+    uint32_t ncap;
+    uint64_t *q;
+    if (need <= *cap)
+        return RTN_OK;
+    ncap = need <= 2 ? need : need + need / 2;
+    q = rtn__realloc(m, *p, (size_t)*cap * sizeof(uint64_t), (size_t)ncap * sizeof(uint64_t));
+    if (q == NULL)
+        return RTN_ENOMEM;
+    *p = q;
+    *cap = ncap;
+    return RTN_OK;
+}
+
+static int apply_mods(rtn_ctx *ctx, const rtn_cust *c)
+{
+    rtn_pending *p = &ctx->pend;
+    uint32_t i, n = c ? c->n : 0;
+    if (rtn__grow(&ctx->mem, (void **)&p->newent, &p->newcap, n + p->nmods + 1,
+                  sizeof(uint64_t)))
+        return RTN_ENOMEM;
+    if (n)
+        memcpy(p->newent, c->ent, n * sizeof(uint64_t));
+    for (i = 0; i < p->nmods; i++) {
+        const rtn_emod *m = &p->mods[i];
+        uint32_t k = lower_bound(p->newent, n, m->bucket), flags, purch;
+        int64_t np;
+        if (k < n && rtn__e_bucket(p->newent[k]) == m->bucket) {
+            flags = rtn__e_flags(p->newent[k]);
+            purch = rtn__e_purch(p->newent[k]);
+        } else {
+            memmove(p->newent + k + 1, p->newent + k, (n - k) * sizeof(uint64_t));
+            n++;
+            flags = 0;
+            purch = 0;
+        }
+        flags = (flags | m->set) & ~m->clear;
+        np = (int64_t)purch + m->dpurch;
+        if (np < 0 || np > (int64_t)RTN_E_PURCH_MAX)
+            return rtn__fail(ctx, RTN_ERANGE, "purchase count per customer and bucket out of range");
+        if (flags == 0 && np == 0) {
+            memmove(p->newent + k, p->newent + k + 1, (n - k - 1) * sizeof(uint64_t));
+            n--;
+        } else {
+            p->newent[k] = rtn__e_make(m->bucket, (uint32_t)np, flags);
+        }
+    }
+    p->nnew = n;
+    return RTN_OK;
+}
+
+int rtn__pending_prepare(rtn_ctx *ctx)
+{
+    rtn_pending *p = &ctx->pend;
+    rtn_cust *c = p->is_new ? NULL : &ctx->cust.c[p->ci];
+    rtn_cust nc;
+    int rc;
+
+    p->changed = 0;
+    p->nrem = p->nadd = 0;
+    if ((rc = apply_mods(ctx, c)))
+        return rc;
+    if (c && c->n == p->nnew &&
+        memcmp(c->ent, p->newent, p->nnew * sizeof(uint64_t)) == 0 &&
+        (c->flags | p->set_cflags) == c->flags)
+        return RTN_OK;
+    p->changed = 1;
+
+    if (p->is_new) {
+        memset(&nc, 0, sizeof(nc));
+        if (p->key.s)
+            nc.flags = RTN_CF_STRID;
+        if ((rc = rtn__ctab_reserve(&ctx->mem, &ctx->cust, &p->key)))
+            return rc;
+        if (p->fresh_cap < p->nnew) {
+            rtn__free(&ctx->mem, p->fresh, (size_t)p->fresh_cap * sizeof(uint64_t));
+            p->fresh = NULL;
+            p->fresh_cap = 0;
+            if ((rc = grow_entries(&ctx->mem, &p->fresh, &p->fresh_cap, p->nnew)))
+                return rc;
+        }
+        ctx->old_items.n = 0;
+    } else {
+        nc = *c;
+        if ((rc = grow_entries(&ctx->mem, &c->ent, &c->cap, p->nnew)))
+            return rc;
+        if ((rc = generate(ctx, c, c->ent, c->n, &ctx->old_items)))
+            return rc;
+    }
+    nc.flags |= p->set_cflags;
+    if ((rc = generate(ctx, &nc, p->newent, p->nnew, &ctx->new_items)))
+        return rc;
+    diff_lists(&ctx->old_items, &ctx->new_items);
+    if ((rc = reserve_items(ctx, &ctx->new_items)))
+        return rc;
+    p->nrem = ctx->old_items.n;
+    p->nadd = ctx->new_items.n;
+    return RTN_OK;
+}
+
+void rtn__pending_commit(rtn_ctx *ctx)
+{
+    rtn_pending *p = &ctx->pend;
+    rtn_cust *c;
+    if (!p->changed)
+        return;
+    if (p->is_new) {
+        p->ci = rtn__ctab_insert(&ctx->cust, &p->key);
+        c = &ctx->cust.c[p->ci];
+        c->ent = p->fresh;
+        c->cap = p->fresh_cap;
+        p->fresh = NULL;
+        p->fresh_cap = 0;
+        p->is_new = 0;
+    } else {
+        c = &ctx->cust.c[p->ci];
+    }
+    c->flags |= p->set_cflags;
+    if (p->nnew)
+        memcpy(c->ent, p->newent, p->nnew * sizeof(uint64_t));
+    c->n = p->nnew;
+    apply_items(ctx, &ctx->old_items, -1);
+    apply_items(ctx, &ctx->new_items, +1);
+    p->changed = 0;
+}
+
+int rtn__contrib_reserve_customer(rtn_ctx *ctx, uint32_t ci)
+{
+    const rtn_cust *c = &ctx->cust.c[ci];
+    int rc = generate(ctx, c, c->ent, c->n, &ctx->new_items);
+    if (rc)
+        return rc;
+    return reserve_items(ctx, &ctx->new_items);
+}
+
+void rtn__contrib_apply_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign)
+{
+    const rtn_cust *c = &ctx->cust.c[ci];
+    /* Generation was reserved by rtn__contrib_reserve_customer, so the
+     * scratch list is large enough and this cannot fail. */
+    if (generate(ctx, c, c->ent, c->n, &ctx->new_items) == RTN_OK)
+        apply_items(ctx, &ctx->new_items, sign);
+}

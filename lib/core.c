@@ -1,0 +1,384 @@
+/*
+ * core.c: the customer-base (status) and purchase accumulators: what each
+ * customer contributes to them, and the metrics of both tables.
+ */
+#include "internal.h"
+
+#define P1(b) ((b) + 1u) /* a bucket as stored in a pair store */
+
+static int push(rtn_ctx *ctx, rtn_clist *o, uint32_t k, uint32_t a, uint32_t b, uint32_t c)
+{
+    return rtn__clist_push(&ctx->mem, o, k, a, b, c);
+}
+
+/* Loyal instants: purchases in [t - W, t) reach the threshold, intersected
+ * with the active instants (s, l] of each interval. */
+static int gen_loyal(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
+{
+    uint32_t w = ctx->loyal_window, k = (uint32_t)ctx->cfg.loyal_min_purchases;
+    uint32_t i = 0, j = 0, nl = 0, on = 0, x;
+    int64_t f = 0;
+    int loyal = 0;
+    /* Sweep additions at d + 1 and removals at d + w + 1. */
+    while (i < g->n || j < g->n) {
+        uint32_t ta = UINT32_MAX, tr = UINT32_MAX, t;
+        while (i < g->n && rtn__e_purch(g->ent[i]) == 0)
+            i++;
+        while (j < g->n && rtn__e_purch(g->ent[j]) == 0)
+            j++;
+        if (i < g->n)
+            ta = rtn__e_bucket(g->ent[i]) + 1;
+        if (j < g->n)
+            tr = rtn__e_bucket(g->ent[j]) + w + 1;
+        if (i >= g->n && j >= g->n)
+            break;
+        t = ta < tr ? ta : tr;
+        while (i < g->n && (rtn__e_purch(g->ent[i]) == 0 || rtn__e_bucket(g->ent[i]) + 1 == t)) {
+            f += rtn__e_purch(g->ent[i]);
+            i++;
+        }
+        while (j < g->n && (rtn__e_purch(g->ent[j]) == 0 || rtn__e_bucket(g->ent[j]) + w + 1 == t)) {
+            f -= rtn__e_purch(g->ent[j]);
+            j++;
+        }
+        if (!loyal && f >= (int64_t)k) {
+            loyal = 1;
+            on = t;
+        } else if (loyal && f < (int64_t)k) {
+            loyal = 0;
+            if (nl == ctx->ivl_cap2 &&
+                rtn__grow(&ctx->mem, (void **)&ctx->ivl_buf2, &ctx->ivl_cap2, nl + 1, sizeof(rtn_ivl)))
+                return RTN_ENOMEM;
+            ctx->ivl_buf2[nl].s = on;
+            ctx->ivl_buf2[nl].l = t;
+            nl++;
+        }
+    }
+    if (nl == 0)
+        return RTN_OK;
+    /* Intersect [on, off) with [s + 1, l + 1); emit starts, then ends. */
+    for (x = 0; x < 2; x++) {
+        uint32_t a = 0, b = 0;
+        while (a < nl && b < g->nivl) {
+            uint32_t s1 = ctx->ivl_buf2[a].s, e1 = ctx->ivl_buf2[a].l;
+            uint32_t s2 = g->ivl[b].s + 1;
+            uint32_t e2 = g->ivl[b].l == UINT32_MAX ? UINT32_MAX : g->ivl[b].l + 1;
+            uint32_t s = s1 > s2 ? s1 : s2, e = e1 < e2 ? e1 : e2;
+            if (s < e) {
+                if (x == 0 && push(ctx, out, RTN_K_LOYON, s, 0, 0))
+                    return RTN_ENOMEM;
+                if (x == 1 && e != UINT32_MAX && push(ctx, out, RTN_K_LOYOFF, e, 0, 0))
+                    return RTN_ENOMEM;
+            }
+            if (e1 < e2)
+                a++;
+            else
+                b++;
+        }
+    }
+    return RTN_OK;
+}
+
+int rtn__core_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
+{
+    uint32_t i, prev, first_p = UINT32_MAX, last_p = 0;
+    int have_p = 0;
+    if (g->nivl && !g->ivl[0].react && push(ctx, out, RTN_K_ACQ, g->ivl[0].s, 0, 0))
+        return RTN_ENOMEM;
+    for (i = 0; i < g->nivl; i++)
+        if (g->ivl[i].react && push(ctx, out, RTN_K_REACT, g->ivl[i].s, 0, 0))
+            return RTN_ENOMEM;
+    for (i = 0; i < g->nivl; i++)
+        if (g->ivl[i].l != UINT32_MAX && push(ctx, out, RTN_K_LOSS, g->ivl[i].l, 0, 0))
+            return RTN_ENOMEM;
+    if (g->nivl && (g->cust->flags & RTN_CF_REFERRED) &&
+        push(ctx, out, RTN_K_REFACQ, g->ivl[0].s, 0, 0))
+        return RTN_ENOMEM;
+    for (i = 0; i < g->nivl; i++) {
+        uint32_t l = g->ivl[i].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[i].l);
+        if (push(ctx, out, RTN_K_IVL, P1(g->ivl[i].s), l, 0))
+            return RTN_ENOMEM;
+    }
+    if (g->n == 0)
+        return RTN_OK;
+    if (push(ctx, out, RTN_K_AFIRST, rtn__e_bucket(g->ent[0]), 0, 0) ||
+        push(ctx, out, RTN_K_ALAST, rtn__e_bucket(g->ent[g->n - 1]), 0, 0))
+        return RTN_ENOMEM;
+    for (i = 1; i < g->n; i++) {
+        uint32_t p = rtn__e_bucket(g->ent[i - 1]), d = rtn__e_bucket(g->ent[i]);
+        if (d - p >= 2 && push(ctx, out, RTN_K_AGAP, P1(p), P1(d), 0))
+            return RTN_ENOMEM;
+    }
+    for (i = 0; i < g->n; i++) {
+        if (rtn__e_purch(g->ent[i])) {
+            uint32_t b = rtn__e_bucket(g->ent[i]);
+            if (!have_p)
+                first_p = b;
+            last_p = b;
+            have_p = 1;
+        }
+    }
+    if (!have_p)
+        goto loyal;
+    if (push(ctx, out, RTN_K_PFIRST, first_p, 0, 0) ||
+        push(ctx, out, RTN_K_PLAST, last_p, 0, 0))
+        return RTN_ENOMEM;
+    prev = UINT32_MAX;
+    for (i = 0; i < g->n; i++) {
+        uint32_t d;
+        if (!rtn__e_purch(g->ent[i]))
+            continue;
+        d = rtn__e_bucket(g->ent[i]);
+        if (prev != UINT32_MAX && d - prev >= 2 && push(ctx, out, RTN_K_PGAP, P1(prev), P1(d), 0))
+            return RTN_ENOMEM;
+        prev = d;
+    }
+    prev = UINT32_MAX;
+    for (i = 0; i < g->n; i++) {
+        uint32_t d, j, next = RTN_NONE_AFTER;
+        if (!rtn__e_purch(g->ent[i]))
+            continue;
+        d = rtn__e_bucket(g->ent[i]);
+        if (rtn__e_purch(g->ent[i]) == 1) {
+            for (j = i + 1; j < g->n; j++)
+                if (rtn__e_purch(g->ent[j])) {
+                    next = P1(rtn__e_bucket(g->ent[j]));
+                    break;
+                }
+            if (push(ctx, out, RTN_K_P1, prev == UINT32_MAX ? RTN_NONE_BEFORE : P1(prev), P1(d), next))
+                return RTN_ENOMEM;
+        }
+        prev = d;
+    }
+loyal:
+    if (have_p && gen_loyal(ctx, g, out))
+        return RTN_ENOMEM;
+    if (g->nivl) {
+        uint32_t l = g->ivl[0].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[0].l);
+        if (push(ctx, out, RTN_K_SURV, P1(g->ivl[0].s), l, 0))
+            return RTN_ENOMEM;
+    }
+    return RTN_OK;
+}
+
+static rtn_fen *fen_of(rtn_core *c, uint32_t kind)
+{
+    switch (kind) {
+    case RTN_K_ACQ: return &c->acq;
+    case RTN_K_REACT: return &c->react;
+    case RTN_K_LOSS: return &c->loss;
+    case RTN_K_REFACQ: return &c->refacq;
+    case RTN_K_AFIRST: return &c->afirst;
+    case RTN_K_ALAST: return &c->alast;
+    case RTN_K_PFIRST: return &c->pfirst;
+    case RTN_K_PLAST: return &c->plast;
+    case RTN_K_LOYON:
+    case RTN_K_LOYOFF: return &c->loyal;
+    default: return NULL;
+    }
+}
+
+static rtn_pairs *pairs_of(rtn_core *c, uint32_t kind)
+{
+    switch (kind) {
+    case RTN_K_IVL: return &c->ivl;
+    case RTN_K_AGAP: return &c->agap;
+    case RTN_K_PGAP: return &c->pgap;
+    case RTN_K_P1: return &c->p1;
+    case RTN_K_SURV: return &c->surv;
+    default: return NULL;
+    }
+}
+
+int rtn__core_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
+{
+    uint32_t i = 0;
+    while (i < n) {
+        uint32_t kind = items[i].kind, j = i;
+        rtn_fen *f = fen_of(&ctx->core, kind);
+        rtn_pairs *p = pairs_of(&ctx->core, kind);
+        while (j < n && items[j].kind == kind)
+            j++;
+        if (f) {
+            for (; i < j; i++)
+                if (rtn__fen_reserve(&ctx->mem, f, items[i].a))
+                    return RTN_ENOMEM;
+        } else if (p) {
+            uint32_t fresh = 0;
+            for (; i < j; i++)
+                fresh += !rtn__pairs_has(p, items[i].a, items[i].b, items[i].c);
+            if (fresh && rtn__pairs_reserve(&ctx->mem, p, fresh))
+                return RTN_ENOMEM;
+        }
+        i = j;
+    }
+    return RTN_OK;
+}
+
+void rtn__core_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)
+{
+    rtn_fen *f = fen_of(&ctx->core, it->kind);
+    rtn_pairs *p = pairs_of(&ctx->core, it->kind);
+    if (f)
+        rtn__fen_add(f, it->a, it->kind == RTN_K_LOYOFF ? -sign : sign);
+    else if (p)
+        rtn__pairs_add(p, it->a, it->b, it->c, sign);
+}
+
+/* ---- queries ---------------------------------------------------------------- */
+
+static int64_t active_at(const rtn_core *c, uint32_t t)
+{
+    return rtn__fen_prefix(&c->acq, t) + rtn__fen_prefix(&c->react, t) -
+           rtn__fen_prefix(&c->loss, t);
+}
+
+typedef struct base_counts {
+    int64_t s, e, n, r, l;
+} base_counts;
+
+static void base(const rtn_core *c, uint32_t fb, uint32_t tb, base_counts *b)
+{
+    b->s = active_at(c, fb);
+    b->e = active_at(c, tb);
+    b->n = rtn__fen_range(&c->acq, fb, tb);
+    b->r = rtn__fen_range(&c->react, fb, tb);
+    b->l = rtn__fen_range(&c->loss, fb, tb);
+}
+
+static int64_t buyers(const rtn_core *c, uint32_t fb, uint32_t tb)
+{
+    if (fb >= tb)
+        return 0;
+    return rtn__fen_prefix(&c->pfirst, tb) - rtn__fen_prefix(&c->plast, fb) -
+           rtn__pairs_contain(&c->pgap, P1(fb), P1(tb));
+}
+
+static void proportion(rtn_value *v, double k, double n)
+{
+    rtn__value_ratio(v, k, n, 100.0);
+    if (v->defined && k >= 0 && k <= n)
+        rtn__wilson(k, n, &v->lo, &v->hi);
+}
+
+static int64_t purchases_in(const rtn_core *c, uint32_t fb, uint32_t tb)
+{
+    return rtn__fen_range(&c->purchases, fb, tb);
+}
+
+int rtn__core_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
+                    const rtn_query_opts *opts, rtn_value *out)
+{
+    const rtn_core *c = &ctx->core;
+    base_counts b;
+    RTN_UNUSED(opts);
+    base(c, fb, tb, &b);
+    switch (metric) {
+    case RTN_METRIC_RETENTION_RATE:
+        rtn__value_ratio(out, (double)(b.e - b.n), (double)b.s, 100.0);
+        if (out->defined && b.e - b.n >= 0 && b.e - b.n <= b.s)
+            rtn__wilson((double)(b.e - b.n), (double)b.s, &out->lo, &out->hi);
+        out->n = b.s;
+        return RTN_OK;
+    case RTN_METRIC_CHURN_RATE:
+        proportion(out, (double)b.l, (double)b.s);
+        out->n = b.s;
+        return RTN_OK;
+    case RTN_METRIC_CHURN_RATE_EXISTING: {
+        int64_t lost = b.s - rtn__pairs_contain(&c->ivl, P1(fb), P1(tb));
+        if (fb >= tb)
+            lost = 0;
+        proportion(out, (double)lost, (double)b.s);
+        out->n = b.s;
+        return RTN_OK;
+    }
+    case RTN_METRIC_CHURN_RATE_JOINED:
+        proportion(out, (double)b.l, (double)(b.s + b.n));
+        out->n = b.s + b.n;
+        return RTN_OK;
+    case RTN_METRIC_CUSTOMERS_START: rtn__value_count(out, (double)b.s); return RTN_OK;
+    case RTN_METRIC_CUSTOMERS_END: rtn__value_count(out, (double)b.e); return RTN_OK;
+    case RTN_METRIC_CUSTOMERS_NEW: rtn__value_count(out, (double)b.n); return RTN_OK;
+    case RTN_METRIC_CUSTOMERS_REACTIVATED: rtn__value_count(out, (double)b.r); return RTN_OK;
+    case RTN_METRIC_CUSTOMERS_LOST: rtn__value_count(out, (double)b.l); return RTN_OK;
+    case RTN_METRIC_REPEAT_PURCHASE_RATIO: {
+        int64_t k = buyers(c, fb, tb);
+        int64_t one = fb < tb ? rtn__pairs_triple(&c->p1, P1(fb), P1(tb)) : 0;
+        proportion(out, (double)(k - one), (double)k);
+        out->n = k;
+        return RTN_OK;
+    }
+    case RTN_METRIC_PURCHASE_FREQUENCY: {
+        int64_t k = buyers(c, fb, tb);
+        rtn__value_ratio(out, (double)purchases_in(c, fb, tb), (double)k, 1.0);
+        out->n = k;
+        return RTN_OK;
+    }
+    case RTN_METRIC_AVERAGE_ORDER_VALUE: {
+        int64_t np = purchases_in(c, fb, tb);
+        rtn__value_ratio(out, (double)rtn__fen_range(&c->revenue, fb, tb) / RTN_MONEY_SCALE,
+                         (double)np, 1.0);
+        out->n = np;
+        return RTN_OK;
+    }
+    case RTN_METRIC_PRODUCT_RETURN_RATE: {
+        int64_t sold = rtn__fen_range(&c->items_sold, fb, tb);
+        int64_t ret = rtn__fen_range(&c->items_returned, fb, tb);
+        proportion(out, (double)ret, (double)sold);
+        out->n = sold;
+        return RTN_OK;
+    }
+    case RTN_METRIC_LOYAL_CUSTOMER_RATE: {
+        int64_t loyal = rtn__fen_prefix(&c->loyal, tb + 1);
+        proportion(out, (double)loyal, (double)b.e);
+        out->n = b.e;
+        return RTN_OK;
+    }
+    case RTN_METRIC_CUSTOMER_LIFETIME_VALUE: {
+        int64_t np = purchases_in(c, fb, tb), k = buyers(c, fb, tb);
+        double rev = (double)rtn__fen_range(&c->revenue, fb, tb) / RTN_MONEY_SCALE;
+        /* AOV * frequency = revenue / buyers; lifespan = 1 / churn. */
+        if (np == 0 || k == 0 || b.s == 0 || b.l == 0) {
+            rtn__value_ratio(out, 0, 0, 1.0);
+        } else {
+            double churn = (double)b.l / (double)b.s;
+            rtn__value_ratio(out, rev / (double)k * ctx->cfg.gross_margin, churn, 1.0);
+        }
+        out->n = k;
+        return RTN_OK;
+    }
+    case RTN_METRIC_REFERRALS:
+        rtn__value_count(out, (double)rtn__fen_range(&c->refacq, fb, tb));
+        return RTN_OK;
+    case RTN_METRIC_REFERRAL_RATE:
+        proportion(out, (double)rtn__fen_range(&c->refacq, fb, tb), (double)b.n);
+        out->n = b.n;
+        return RTN_OK;
+    case RTN_METRIC_PURCHASES:
+        rtn__value_count(out, (double)purchases_in(c, fb, tb));
+        return RTN_OK;
+    case RTN_METRIC_REVENUE:
+        rtn__value_count(out, (double)rtn__fen_range(&c->revenue, fb, tb) / RTN_MONEY_SCALE);
+        return RTN_OK;
+    case RTN_METRIC_BUYERS:
+        rtn__value_count(out, (double)buyers(c, fb, tb));
+        return RTN_OK;
+    default:
+        return RTN_EMETRIC;
+    }
+}
+
+void rtn__core_free(rtn_ctx *ctx)
+{
+    rtn_core *c = &ctx->core;
+    rtn_mem *m = &ctx->mem;
+    rtn_fen *fens[] = {&c->acq, &c->react, &c->loss, &c->refacq, &c->loyal, &c->afirst,
+                       &c->alast, &c->pfirst, &c->plast, &c->purchases, &c->revenue,
+                       &c->items_sold, &c->items_returned};
+    rtn_pairs *prs[] = {&c->ivl, &c->surv, &c->agap, &c->pgap, &c->p1};
+    size_t i;
+    for (i = 0; i < sizeof(fens) / sizeof(fens[0]); i++)
+        rtn__fen_free(m, fens[i]);
+    for (i = 0; i < sizeof(prs) / sizeof(prs[0]); i++)
+        rtn__pairs_free(m, prs[i]);
+}

@@ -1,0 +1,181 @@
+/*
+ * ctab.c: the customer table: records in insertion order, an open-addressing
+ * index by id, and the arena that keeps byte-string ids exactly.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+uint64_t rtn__hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
+
+uint64_t rtn__hash_bytes(const void *p, size_t n, uint64_t seed)
+{
+    const unsigned char *s = p;
+    uint64_t h = seed ^ (n * UINT64_C(0x9e3779b97f4a7c15));
+    size_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = rtn__hash_u64(h ^ w);
+    }
+    if (i < n) {
+        uint64_t w = 0;
+        memcpy(&w, s + i, n - i);
+        h = rtn__hash_u64(h ^ w ^ UINT64_C(0x5bd1e995));
+    }
+    return rtn__hash_u64(h);
+}
+
+int rtn__arena_reserve(rtn_mem *m, rtn_arena *a, uint32_t extra)
+{
+    uint64_t ncap;
+    char *q;
+    if (a->len + extra <= a->cap)
+        return RTN_OK;
+    ncap = a->cap ? a->cap : 256;
+    while (ncap < a->len + extra)
+        ncap *= 2;
+    q = rtn__realloc(m, a->p, (size_t)a->cap, (size_t)ncap);
+    if (q == NULL)
+        return RTN_ENOMEM;
+    a->p = q;
+    a->cap = ncap;
+    return RTN_OK;
+}
+
+uint64_t rtn__arena_put(rtn_arena *a, const char *s, uint32_t len)
+{
+    uint64_t off = a->len;
+    memcpy(a->p + off, s, len);
+    a->len += len;
+    return off;
+}
+
+void rtn__ckey_num(rtn_ckey *k, uint64_t id)
+{
+    k->id = id;
+    k->s = NULL;
+    k->len = 0;
+    k->hash = rtn__hash_u64(id ^ UINT64_C(0x243f6a8885a308d3));
+}
+
+void rtn__ckey_str(rtn_ckey *k, const char *s, uint32_t len)
+{
+    k->id = 0;
+    k->s = s;
+    k->len = len;
+    /* A different seed keeps "42" and 42 apart in the hash too. */
+    k->hash = rtn__hash_bytes(s, len, UINT64_C(0x13198a2e03707344));
+}
+
+const char *rtn__cust_str(const rtn_ctab *t, const rtn_cust *c)
+{
+    return (c->flags & RTN_CF_STRID) ? t->ids.p + c->key : NULL;
+}
+
+static int key_eq(const rtn_ctab *t, const rtn_cust *c, const rtn_ckey *k)
+{
+    if (k->s == NULL)
+        return !(c->flags & RTN_CF_STRID) && c->key == k->id;
+    return (c->flags & RTN_CF_STRID) && c->idlen == k->len &&
+           memcmp(t->ids.p + c->key, k->s, k->len) == 0;
+}
+
+static uint64_t cust_hash(const rtn_ctab *t, const rtn_cust *c)
+{
+    rtn_ckey k;
+    if (c->flags & RTN_CF_STRID)
+        rtn__ckey_str(&k, t->ids.p + c->key, c->idlen);
+    else
+        rtn__ckey_num(&k, c->key);
+    return k.hash;
+}
+
+uint32_t rtn__ctab_find(const rtn_ctab *t, const rtn_ckey *k)
+{
+    uint32_t mask, i;
+    if (t->icap == 0)
+        return UINT32_MAX;
+    mask = t->icap - 1;
+    i = (uint32_t)k->hash & mask;
+    for (;;) {
+        uint32_t v = t->idx[i];
+        if (v == 0)
+            return UINT32_MAX;
+        if (key_eq(t, &t->c[v - 1], k))
+            return v - 1;
+        i = (i + 1) & mask;
+    }
+}
+
+static void index_put(uint32_t *idx, uint32_t icap, uint64_t hash, uint32_t rec)
+{
+    uint32_t mask = icap - 1, i = (uint32_t)hash & mask;
+    while (idx[i] != 0)
+        i = (i + 1) & mask;
+    idx[i] = rec + 1;
+}
+
+int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k)
+{
+    int rc;
+    if (t->n == UINT32_MAX - 1)
+        return RTN_ENOMEM;
+    rc = rtn__grow(m, (void **)&t->c, &t->cap, t->n + 1, sizeof(rtn_cust));
+    if (rc)
+        return rc;
+    if (k->s) {
+        rc = rtn__arena_reserve(m, &t->ids, k->len);
+        if (rc)
+            return rc;
+    }
+    if ((uint64_t)(t->n + 1) * 4 > (uint64_t)t->icap * 3) {
+        uint32_t ncap = t->icap ? t->icap * 2 : 64, i;
+        uint32_t *idx;
+        if (ncap == 0)
+            return RTN_ENOMEM;
+        idx = rtn__calloc(m, (size_t)ncap * sizeof(uint32_t));
+        if (idx == NULL)
+            return RTN_ENOMEM;
+        for (i = 0; i < t->n; i++)
+            index_put(idx, ncap, cust_hash(t, &t->c[i]), i);
+        rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint32_t));
+        t->idx = idx;
+        t->icap = ncap;
+    }
+    return RTN_OK;
+}
+
+uint32_t rtn__ctab_insert(rtn_ctab *t, const rtn_ckey *k)
+{
+    rtn_cust *c = &t->c[t->n];
+    memset(c, 0, sizeof(*c));
+    if (k->s) {
+        c->key = rtn__arena_put(&t->ids, k->s, k->len);
+        c->idlen = k->len;
+        c->flags = RTN_CF_STRID;
+    } else {
+        c->key = k->id;
+    }
+    index_put(t->idx, t->icap, k->hash, t->n);
+    return t->n++;
+}
+
+void rtn__ctab_free(rtn_mem *m, rtn_ctab *t)
+{
+    uint32_t i;
+    for (i = 0; i < t->n; i++)
+        rtn__free(m, t->c[i].ent, (size_t)t->c[i].cap * sizeof(uint64_t));
+    rtn__free(m, t->c, (size_t)t->cap * sizeof(rtn_cust));
+    rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint32_t));
+    rtn__free(m, t->ids.p, (size_t)t->ids.cap);
+    memset(t, 0, sizeof(*t));
+}

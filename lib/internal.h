@@ -1,0 +1,473 @@
+/*
+ * internal.h: the context's private layout and the helpers every module
+ * shares (memory, Fenwick trees, pair stores, customer table, contributions).
+ * Nothing here is exported; only include/retention.h is the ABI.
+ */
+#ifndef RTN_INTERNAL_H
+#define RTN_INTERNAL_H
+
+#include "retention.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RTN_UNUSED(x) ((void)(x))
+
+/* ---- time ---------------------------------------------------------------- */
+
+#define RTN_MS_PER_HOUR INT64_C(3600000)
+#define RTN_MS_PER_DAY INT64_C(86400000)
+/* Accepted event times: 1970-01-01 .. 2200-01-01 (exclusive). */
+#define RTN_TIME_MAX INT64_C(7258118400000)
+/* Buckets are stored +1 in pair stores so 0 means "none before". */
+#define RTN_NONE_BEFORE 0u
+#define RTN_NONE_AFTER UINT32_MAX
+
+/* ---- memory -------------------------------------------------------------- */
+
+typedef struct rtn_mem {
+    rtn_allocator a;
+    uint64_t used;  /* bytes currently held */
+    uint64_t cap;   /* 0 = unlimited */
+} rtn_mem;
+
+void *rtn__alloc(rtn_mem *m, size_t size);
+void *rtn__calloc(rtn_mem *m, size_t size);
+/* Resize a block of `old` bytes to `size`. On failure the block is intact. */
+void *rtn__realloc(rtn_mem *m, void *p, size_t old, size_t size);
+void rtn__free(rtn_mem *m, void *p, size_t size);
+/* Grow an array so it holds at least `need` elements of `elem` bytes. */
+int rtn__grow(rtn_mem *m, void **p, uint32_t *cap, uint32_t need, size_t elem);
+
+/* ---- Fenwick tree over a growable bucket range --------------------------- */
+
+typedef struct rtn_fen {
+    int64_t *t;     /* 1-based tree of n nodes */
+    uint32_t base;  /* first bucket covered */
+    uint32_t n;     /* buckets covered: [base, base + n) */
+} rtn_fen;
+
+/* Make the tree cover `bucket`; may reallocate. Contents unchanged. */
+int rtn__fen_reserve(rtn_mem *m, rtn_fen *f, uint32_t bucket);
+/* Add to a covered bucket. */
+void rtn__fen_add(rtn_fen *f, uint32_t bucket, int64_t delta);
+/* Sum over buckets < end. */
+int64_t rtn__fen_prefix(const rtn_fen *f, uint32_t end);
+/* Sum over buckets in [a, b). */
+int64_t rtn__fen_range(const rtn_fen *f, uint32_t a, uint32_t b);
+/* The value of one bucket. */
+int64_t rtn__fen_get(const rtn_fen *f, uint32_t bucket);
+void rtn__fen_free(rtn_mem *m, rtn_fen *f);
+
+/* ---- pair / triple store: multiset of (a, b, c) keys with counts ---------- */
+
+typedef struct rtn_pslot {
+    uint32_t a, b, c;
+    uint32_t used; /* 1 when the slot holds a key (its count may be 0) */
+    int64_t count;
+} rtn_pslot;
+
+typedef struct rtn_pairs {
+    rtn_pslot *s;
+    uint32_t cap;  /* power of two, or 0 */
+    uint32_t used; /* slots holding a key */
+} rtn_pairs;
+
+int rtn__pairs_reserve(rtn_mem *m, rtn_pairs *p, uint32_t extra);
+/* Must have been reserved when the key may be new. */
+void rtn__pairs_add(rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c, int64_t d);
+int rtn__pairs_has(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c);
+/* Sum of counts with a < x and b >= y. */
+int64_t rtn__pairs_contain(const rtn_pairs *p, uint32_t x, uint32_t y);
+/* Sum of counts with a < x, x <= b < y and c >= y. */
+int64_t rtn__pairs_triple(const rtn_pairs *p, uint32_t x, uint32_t y);
+void rtn__pairs_free(rtn_mem *m, rtn_pairs *p);
+
+/* ---- byte arena for string ids -------------------------------------------- */
+
+typedef struct rtn_arena {
+    char *p;
+    uint64_t len, cap;
+} rtn_arena;
+
+int rtn__arena_reserve(rtn_mem *m, rtn_arena *a, uint32_t extra);
+/* Append (must be reserved); returns the offset. */
+uint64_t rtn__arena_put(rtn_arena *a, const char *s, uint32_t len);
+
+uint64_t rtn__hash_bytes(const void *p, size_t n, uint64_t seed);
+uint64_t rtn__hash_u64(uint64_t x);
+
+/* ---- customers ------------------------------------------------------------- */
+
+/* Day-entry layout: bucket << 32 | purchases << 8 | flags. */
+#define RTN_E_ANY 1u      /* any event in the bucket */
+#define RTN_E_START 2u    /* a start event: acquire, purchase, activity, subscription > 0 */
+#define RTN_E_CHURN 4u    /* an explicit churn event */
+#define RTN_E_MRRLOSS 8u  /* total MRR fell from above 0 to 0 (set by revenue.c) */
+#define RTN_E_FLAGS 0xffu
+#define RTN_E_PURCH_MAX 0xffffffu
+
+static inline uint32_t rtn__e_bucket(uint64_t e) { return (uint32_t)(e >> 32); }
+static inline uint32_t rtn__e_purch(uint64_t e) { return (uint32_t)(e >> 8) & RTN_E_PURCH_MAX; }
+static inline uint32_t rtn__e_flags(uint64_t e) { return (uint32_t)e & RTN_E_FLAGS; }
+static inline uint64_t rtn__e_make(uint32_t bucket, uint32_t purch, uint32_t flags)
+{
+    return ((uint64_t)bucket << 32) | ((uint64_t)purch << 8) | flags;
+}
+
+#define RTN_CF_STRID 1u    /* key is an arena offset of a byte-string id */
+#define RTN_CF_REFERRED 2u /* an acquire event carried a referrer */
+
+typedef struct rtn_cust {
+    uint64_t key;   /* numeric id, or arena offset of the string id */
+    uint64_t *ent;  /* sorted day entries */
+    uint32_t n, cap;
+    uint32_t flags; /* RTN_CF_* */
+    uint32_t idlen; /* bytes of a string id */
+} rtn_cust;
+
+typedef struct rtn_ctab {
+    rtn_cust *c;
+    uint32_t n, cap;  /* records */
+    uint32_t *idx;    /* open addressing: record index + 1, 0 = empty */
+    uint32_t icap;    /* power of two */
+    rtn_arena ids;
+} rtn_ctab;
+
+/* A customer key as given by an event or a per-customer call. */
+typedef struct rtn_ckey {
+    uint64_t id;
+    const char *s; /* NULL for numeric ids */
+    uint32_t len;
+    uint64_t hash;
+} rtn_ckey;
+
+void rtn__ckey_num(rtn_ckey *k, uint64_t id);
+void rtn__ckey_str(rtn_ckey *k, const char *s, uint32_t len);
+/* Index of the customer, or UINT32_MAX. */
+uint32_t rtn__ctab_find(const rtn_ctab *t, const rtn_ckey *k);
+int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k);
+/* Insert (must be reserved); returns the new index. */
+uint32_t rtn__ctab_insert(rtn_ctab *t, const rtn_ckey *k);
+void rtn__ctab_free(rtn_mem *m, rtn_ctab *t);
+/* The string id of a customer (NULL for numeric ids). */
+const char *rtn__cust_str(const rtn_ctab *t, const rtn_cust *c);
+
+/* ---- contributions ----------------------------------------------------------
+ * Every per-customer accumulator is the sum over customers of a pure function
+ * of the customer's day entries and flags: its contribution, a sorted list of
+ * items. A change to a customer computes the old and new lists and applies
+ * their difference, so results depend only on the set of events (order
+ * independence), and merge and snapshot loading reduce to re-contributing.
+ */
+enum rtn_ckind {
+    /* core (status.c, purchase.c): 1..31 */
+    RTN_K_ACQ = 1,      /* a: bucket */
+    RTN_K_REACT = 2,    /* a: bucket */
+    RTN_K_LOSS = 3,     /* a: bucket */
+    RTN_K_REFACQ = 4,   /* a: acquisition bucket of a referred customer */
+    RTN_K_IVL = 5,      /* pair (s+1, l+1 | NONE_AFTER): an active interval */
+    RTN_K_AFIRST = 6,   /* a: first bucket with any event */
+    RTN_K_ALAST = 7,    /* a: last bucket with any event */
+    RTN_K_AGAP = 8,     /* pair (p+1, d+1): consecutive event buckets, d - p >= 2 */
+    RTN_K_PFIRST = 9,   /* a: first purchase bucket */
+    RTN_K_PLAST = 10,   /* a: last purchase bucket */
+    RTN_K_PGAP = 11,    /* pair: consecutive purchase buckets, d - p >= 2 */
+    RTN_K_P1 = 12,      /* triple (p+1 | 0, d+1, n+1 | NONE_AFTER): a single-purchase bucket */
+    RTN_K_LOYON = 13,   /* a: instant from which the customer is loyal */
+    RTN_K_LOYOFF = 14,  /* a: instant from which it no longer is */
+    RTN_K_SURV = 15,    /* pair (s0 + 1, l0 + 1 | NONE_AFTER): first acquisition, first loss */
+    /* engage.c: 32..39; journey.c: 40..47; revenue.c: 48..63; cohort.c: 64..95 */
+    RTN_K_ENGAGE_FIRST = 32,
+    RTN_K_JOURNEY_FIRST = 40,
+    RTN_K_REVENUE_FIRST = 48,
+    RTN_K_COHORT_FIRST = 64,
+    RTN_K_MAX = 96
+};
+
+typedef struct rtn_citem {
+    uint32_t kind, a, b, c;
+} rtn_citem;
+
+typedef struct rtn_clist {
+    rtn_citem *v;
+    uint32_t n, cap;
+} rtn_clist;
+
+/* An active interval of a customer: acquired/reactivated at s, lost at l. */
+typedef struct rtn_ivl {
+    uint32_t s;
+    uint32_t l;        /* UINT32_MAX while still active */
+    uint32_t react;    /* 0 for the first acquisition */
+} rtn_ivl;
+
+/* What generators see of one customer. */
+typedef struct rtn_gen {
+    const rtn_cust *cust;
+    const uint64_t *ent;
+    uint32_t n;
+    const rtn_ivl *ivl; /* status intervals, in time order */
+    uint32_t nivl;
+} rtn_gen;
+
+int rtn__clist_push(rtn_mem *m, rtn_clist *l, uint32_t kind, uint32_t a,
+                    uint32_t b, uint32_t c);
+
+/* Per-module generators: append items of their own kinds, in sorted
+ * (kind, a, b, c) order, kinds ascending. */
+int rtn__core_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out);
+int rtn__engage_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out);
+int rtn__journey_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out);
+int rtn__revenue_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out);
+int rtn__cohort_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out);
+/* Reserve room so that adding the `n` items (all of the module's kinds) and
+ * removing any existing ones cannot fail. */
+int rtn__core_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
+int rtn__engage_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
+int rtn__journey_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
+int rtn__revenue_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
+int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
+void rtn__core_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
+void rtn__engage_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
+void rtn__journey_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
+void rtn__revenue_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
+void rtn__cohort_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
+
+/* A change to one customer's day entries. */
+typedef struct rtn_emod {
+    uint32_t bucket;
+    uint32_t set;    /* RTN_E_* flags to set */
+    uint32_t clear;  /* RTN_E_* flags to clear */
+    int32_t dpurch;  /* change of the purchase count */
+} rtn_emod;
+
+#define RTN_MAX_EMODS 64
+
+/* The change being prepared by a push (or a merge step). */
+typedef struct rtn_pending {
+    uint32_t ci;          /* customer index */
+    int is_new;           /* customer to insert at commit */
+    rtn_ckey key;
+    uint32_t set_cflags;  /* RTN_CF_* to set */
+    rtn_emod mods[RTN_MAX_EMODS];
+    uint32_t nmods;
+    uint64_t *newent;     /* the customer's entries after the change */
+    uint32_t nnew, newcap;
+    uint64_t *fresh;      /* entry array reserved for a new customer */
+    uint32_t fresh_cap;
+    int changed;          /* the entries or customer flags change */
+    uint32_t nrem, nadd;  /* contribution diff: ctx->old_items, ctx->new_items */
+} rtn_pending;
+
+/* Status intervals of a customer's entries (used by every generator). */
+int rtn__status_intervals(rtn_ctx *ctx, const uint64_t *ent, uint32_t n,
+                          rtn_ivl **buf, uint32_t *cap, uint32_t *nout);
+
+/* Add an entry change to the pending change. */
+int rtn__pending_mod(rtn_ctx *ctx, uint32_t bucket, uint32_t set,
+                     uint32_t clear, int32_t dpurch);
+/* Compute the new entries and the contribution diff; reserve everything
+ * applying it needs. Fails without changing anything observable. */
+int rtn__pending_prepare(rtn_ctx *ctx);
+/* Apply a prepared change. Cannot fail. */
+void rtn__pending_commit(rtn_ctx *ctx);
+/* Re-contribute a customer from scratch (sign +1 adds, -1 removes); used by
+ * snapshot loading and merge. Needs a prior successful reserve via
+ * rtn__contrib_reserve_customer. */
+int rtn__contrib_reserve_customer(rtn_ctx *ctx, uint32_t ci);
+void rtn__contrib_apply_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign);
+
+/* ---- modules -------------------------------------------------------------- */
+
+struct rtn_core;    /* purchase and status accumulators (core.c) */
+struct rtn_engage;  /* activity, DAU/WAU/MAU, features (engage.c) */
+struct rtn_journey; /* surveys, funnel, carts, service, time to value, health (journey.c) */
+struct rtn_revenue; /* subscription revenue (revenue.c) */
+struct rtn_cohort;  /* cohorts, survival, lifecycle (cohort.c) */
+
+/* Each module: prepare validates and reserves (may add entry mods to the
+ * pending change); commit applies and cannot fail; query answers its own
+ * metrics (RTN_EMETRIC when not its metric). */
+int rtn__engage_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket);
+void rtn__engage_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket);
+int rtn__engage_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
+                      const rtn_query_opts *opts, rtn_value *out);
+void rtn__engage_free(rtn_ctx *ctx);
+
+int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket);
+void rtn__journey_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket);
+int rtn__journey_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
+                       const rtn_query_opts *opts, rtn_value *out);
+void rtn__journey_free(rtn_ctx *ctx);
+
+int rtn__revenue_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket);
+void rtn__revenue_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket);
+int rtn__revenue_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
+                       const rtn_query_opts *opts, rtn_value *out);
+void rtn__revenue_free(rtn_ctx *ctx);
+
+int rtn__cohort_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
+                      const rtn_query_opts *opts, rtn_value *out);
+void rtn__cohort_free(rtn_ctx *ctx);
+
+int rtn__core_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
+                    const rtn_query_opts *opts, rtn_value *out);
+void rtn__core_free(rtn_ctx *ctx);
+
+/* Money is kept in integer units of 1/10000 of the currency unit. */
+#define RTN_MONEY_SCALE 10000
+
+/* ---- snapshot streams (serial.c) --------------------------------------------
+ * Little-endian whatever the host. Writers and readers have sticky errors:
+ * check ->err once at the end of a section. A reader works on a buffer in
+ * memory and never reads past it; every count read from it must be checked
+ * against rtn__rd_left() before anything is allocated for it.
+ */
+typedef struct rtn_wr {
+    rtn_write_fn fn;
+    void *user;
+    uint64_t total;   /* bytes written so far */
+    uint32_t crc;     /* CRC-32 of the bytes written so far */
+    int err;          /* first error (RTN_EIO), sticky */
+    size_t len;
+    unsigned char buf[4096];
+} rtn_wr;
+
+typedef struct rtn_rd {
+    const unsigned char *p;
+    size_t len, pos;
+    int err;          /* RTN_EFORMAT once a read went past the end, sticky */
+} rtn_rd;
+
+uint32_t rtn__crc32(uint32_t crc, const void *p, size_t n);
+void rtn__wr_init(rtn_wr *w, rtn_write_fn fn, void *user);
+void rtn__wr_bytes(rtn_wr *w, const void *p, size_t n);
+void rtn__wr_u32(rtn_wr *w, uint32_t v);
+void rtn__wr_u64(rtn_wr *w, uint64_t v);
+void rtn__wr_i64(rtn_wr *w, int64_t v);
+void rtn__wr_f64(rtn_wr *w, double v);
+int rtn__wr_flush(rtn_wr *w);
+void rtn__rd_init(rtn_rd *r, const void *p, size_t len);
+uint32_t rtn__rd_u32(rtn_rd *r);
+uint64_t rtn__rd_u64(rtn_rd *r);
+int64_t rtn__rd_i64(rtn_rd *r);
+double rtn__rd_f64(rtn_rd *r);
+/* Pointer to the next n bytes (NULL, and err set, when fewer are left). */
+const void *rtn__rd_bytes(rtn_rd *r, size_t n);
+size_t rtn__rd_left(const rtn_rd *r);
+/* Save / load a Fenwick tree's per-bucket values. */
+void rtn__fen_save(rtn_wr *w, const rtn_fen *f);
+int rtn__fen_load(rtn_mem *m, rtn_rd *r, rtn_fen *f);
+
+/* Module state in snapshots and merges. Only a module's *raw* state is saved
+ * or merged (period sums kept per event, per-customer side tables); what
+ * contributions derive is rebuilt by re-contributing customers afterwards.
+ * Load runs on a fresh context whose customer table is already loaded.
+ * Merge folds src's raw state into dst; cmap[i] is dst's index of src's
+ * customer i. */
+int rtn__engage_save(rtn_ctx *ctx, rtn_wr *w);
+int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r);
+int rtn__engage_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
+int rtn__journey_save(rtn_ctx *ctx, rtn_wr *w);
+int rtn__journey_load(rtn_ctx *ctx, rtn_rd *r);
+int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
+int rtn__revenue_save(rtn_ctx *ctx, rtn_wr *w);
+int rtn__revenue_load(rtn_ctx *ctx, rtn_rd *r);
+int rtn__revenue_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
+int rtn__cohort_save(rtn_ctx *ctx, rtn_wr *w);
+int rtn__cohort_load(rtn_ctx *ctx, rtn_rd *r);
+int rtn__cohort_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
+
+/* ---- the context ---------------------------------------------------------- */
+
+typedef struct rtn_core {
+    /* status transitions, per bucket */
+    rtn_fen acq, react, loss, refacq;
+    rtn_fen loyal;         /* +1 / -1 at instants where loyalty starts / ends */
+    rtn_pairs ivl;         /* active intervals */
+    rtn_pairs surv;        /* first acquisition, first loss */
+    /* any-event activity */
+    rtn_fen afirst, alast;
+    rtn_pairs agap;
+    /* purchases */
+    rtn_fen pfirst, plast;
+    rtn_pairs pgap, p1;
+    rtn_fen purchases, revenue, items_sold, items_returned;
+} rtn_core;
+
+struct rtn_ctx {
+    rtn_config cfg;
+    rtn_mem mem;
+    uint32_t bucket_ms_div; /* resolution in ms / 1000 (day or hour) */
+    int64_t offset_ms;
+    uint32_t inactivity;    /* buckets, 0 = off */
+    uint32_t loyal_window;  /* buckets */
+    uint64_t events;
+    int64_t first_time, last_time;
+    rtn_ctab cust;
+    rtn_core core;
+    struct rtn_engage *engage;
+    struct rtn_journey *journey;
+    struct rtn_revenue *revenue;
+    struct rtn_cohort *cohort;
+    /* scratch space, reused by every change */
+    rtn_pending pend;
+    rtn_clist old_items, new_items;
+    rtn_ivl *ivl_buf;
+    uint32_t ivl_cap;
+    rtn_ivl *ivl_buf2;
+    uint32_t ivl_cap2;
+    char err[256];
+};
+
+/* Record error detail and return code. */
+int rtn__fail(rtn_ctx *ctx, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void rtn__clear_error(rtn_ctx *ctx);
+/* Defaults overlaid with a caller's config (of any known size), checked. */
+int rtn__config_resolve(rtn_config *out, const rtn_config *cfg, char *buf, size_t len);
+/* A new empty context for a checked config. */
+int rtn__ctx_create(rtn_ctx **out, const rtn_config *cfg);
+
+/* ---- time helpers (time.c) ---------------------------------------------- */
+
+int64_t rtn__resolution_ms(const rtn_ctx *ctx);
+/* Bucket of an instant (floor); time must be validated. */
+uint32_t rtn__bucket(const rtn_ctx *ctx, int64_t t);
+/* Start instant (ms, UTC) of a bucket. */
+int64_t rtn__bucket_time(const rtn_ctx *ctx, uint32_t b);
+/* Buckets per day (1 or 24). */
+uint32_t rtn__buckets_per_day(const rtn_ctx *ctx);
+/* Clamp a query instant into the supported range and bucket it. */
+uint32_t rtn__query_bucket(const rtn_ctx *ctx, int64_t t);
+/* Calendar: days since epoch <-> civil date. */
+int64_t rtn__days_from_civil(int64_t y, unsigned m, unsigned d);
+void rtn__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+/* Start (local day number) of the calendar bucket containing local day `day`,
+ * and of the next one. */
+int64_t rtn__every_start(int every, int64_t day);
+int64_t rtn__every_next(int every, int64_t day);
+
+/* ---- events (push.c) ------------------------------------------------------ */
+
+/* Validate an event against the context's configuration. */
+int rtn__validate_event(rtn_ctx *ctx, const rtn_event *ev);
+/* Start a pending change for the customer `key` (found or new). */
+void rtn__pending_begin(rtn_ctx *ctx, const rtn_ckey *key);
+/* A money amount in integer units of 1/RTN_MONEY_SCALE. */
+int64_t rtn__money(double v);
+
+/* ---- values --------------------------------------------------------------- */
+
+void rtn__value_reset(rtn_value *v);
+/* Set a ratio num/den * scale; undefined when den == 0. */
+void rtn__value_ratio(rtn_value *v, double num, double den, double scale);
+void rtn__value_count(rtn_value *v, double count);
+/* Wilson 95 % interval for k successes in n, in percent. */
+void rtn__wilson(double k, double n, double *lo, double *hi);
+
+#endif /* RTN_INTERNAL_H */

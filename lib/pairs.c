@@ -1,0 +1,109 @@
+/*
+ * pairs.c: a multiset of (a, b, c) bucket keys with counts, answering the
+ * dominance counts that distinct-customer metrics reduce to (a customer with
+ * a gap of activity containing a period is not active in it).
+ */
+#include "internal.h"
+
+#include <string.h>
+
+static uint64_t key_hash(uint32_t a, uint32_t b, uint32_t c)
+{
+    return rtn__hash_u64(((uint64_t)a << 32 | b) ^ rtn__hash_u64(c + 0x9e3779b9u));
+}
+
+static rtn_pslot *find_slot(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c)
+{
+    uint32_t mask = p->cap - 1, i = (uint32_t)key_hash(a, b, c) & mask;
+    for (;;) {
+        rtn_pslot *s = &p->s[i];
+        if (!s->used || (s->a == a && s->b == b && s->c == c))
+            return s;
+        i = (i + 1) & mask;
+    }
+}
+
+int rtn__pairs_reserve(rtn_mem *m, rtn_pairs *p, uint32_t extra)
+{
+    uint64_t live = 0, need, ncap;
+    uint32_t i;
+    rtn_pslot *ns;
+    rtn_pairs np;
+    if (p->cap != 0 && (uint64_t)p->used + extra <= (uint64_t)p->cap / 4 * 3)
+        return RTN_OK;
+    for (i = 0; i < p->cap; i++)
+        live += p->s[i].used && p->s[i].count != 0;
+    need = live + extra;
+    ncap = 16;
+    while (ncap / 4 * 3 < need)
+        ncap *= 2;
+    if (ncap > (UINT64_C(1) << 31))
+        return RTN_ENOMEM;
+    ns = rtn__calloc(m, (size_t)ncap * sizeof(rtn_pslot));
+    if (ns == NULL)
+        return RTN_ENOMEM;
+    np.s = ns;
+    np.cap = (uint32_t)ncap;
+    np.used = 0;
+    /* Keys whose count fell to 0 are dropped here. */
+    for (i = 0; i < p->cap; i++) {
+        const rtn_pslot *s = &p->s[i];
+        if (s->used && s->count != 0) {
+            rtn_pslot *d = find_slot(&np, s->a, s->b, s->c);
+            *d = *s;
+            np.used++;
+        }
+    }
+    rtn__free(m, p->s, (size_t)p->cap * sizeof(rtn_pslot));
+    *p = np;
+    return RTN_OK;
+}
+
+void rtn__pairs_add(rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c, int64_t d)
+{
+    rtn_pslot *s = find_slot(p, a, b, c);
+    if (!s->used) {
+        s->used = 1;
+        s->a = a;
+        s->b = b;
+        s->c = c;
+        s->count = 0;
+        p->used++;
+    }
+    s->count += d;
+}
+
+int rtn__pairs_has(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c)
+{
+    return p->cap != 0 && find_slot(p, a, b, c)->used;
+}
+
+int64_t rtn__pairs_contain(const rtn_pairs *p, uint32_t x, uint32_t y)
+{
+    int64_t s = 0;
+    uint32_t i;
+    for (i = 0; i < p->cap; i++) {
+        const rtn_pslot *e = &p->s[i];
+        if (e->a < x && e->b >= y)
+            s += e->count; /* unused slots hold count 0 */
+    }
+    return s;
+}
+
+int64_t rtn__pairs_triple(const rtn_pairs *p, uint32_t x, uint32_t y)
+{
+    int64_t s = 0;
+    uint32_t i;
+    for (i = 0; i < p->cap; i++) {
+        const rtn_pslot *e = &p->s[i];
+        if (e->a < x && e->b >= x && e->b < y && e->c >= y)
+            s += e->count;
+    }
+    return s;
+}
+
+void rtn__pairs_free(rtn_mem *m, rtn_pairs *p)
+{
+    rtn__free(m, p->s, (size_t)p->cap * sizeof(rtn_pslot));
+    memset(p, 0, sizeof(*p));
+}

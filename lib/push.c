@@ -1,0 +1,241 @@
+/*
+ * push.c: the event path. An event is validated, turned into changes of
+ * its customer's day entries and of the period sums, prepared (may fail,
+ * changes nothing) and committed (cannot fail).
+ */
+#include "internal.h"
+
+#include <string.h>
+
+static const char *const type_names[] = {
+    NULL, "acquire", "churn", "purchase", "return", "subscription", "activity",
+    "feature", "page_view", "share", "visit", "conversion", "cart_create",
+    "cart_checkout", "contact_open", "contact_resolve", "contact_abandon",
+    "nps", "csat", "ces"};
+
+#define RTN_NTYPES ((int)(sizeof(type_names) / sizeof(type_names[0])))
+/* Largest money amount accepted: its scaled sum stays far from int64 limits. */
+#define RTN_AMOUNT_MAX 1e12
+#define RTN_QUANTITY_MAX 1000000000
+
+const char *rtn_event_type_name(int type)
+{
+    return type > 0 && type < RTN_NTYPES ? type_names[type] : NULL;
+}
+
+int rtn_event_type_from_name(const char *name)
+{
+    int i;
+    if (name == NULL)
+        return RTN_ETYPE;
+    for (i = 1; i < RTN_NTYPES; i++)
+        if (strcmp(name, type_names[i]) == 0)
+            return i;
+    return RTN_ETYPE;
+}
+
+int rtn_event_init(rtn_event *ev, uint32_t size)
+{
+    if (ev == NULL || size != sizeof(rtn_event))
+        return RTN_EINVAL;
+    memset(ev, 0, sizeof(*ev));
+    ev->size = size;
+    return RTN_OK;
+}
+
+static int is_money(int type)
+{
+    return type == RTN_EV_PURCHASE || type == RTN_EV_RETURN || type == RTN_EV_SUBSCRIPTION;
+}
+
+static int check_score(rtn_ctx *ctx, const rtn_event *ev)
+{
+    double v = ev->value;
+    int lo, hi;
+    const char *what;
+    switch (ev->type) {
+    case RTN_EV_NPS: lo = 0; hi = 10; what = "NPS"; break;
+    case RTN_EV_CSAT: lo = ctx->cfg.csat_min; hi = ctx->cfg.csat_max; what = "CSAT"; break;
+    case RTN_EV_CES: lo = ctx->cfg.ces_min; hi = ctx->cfg.ces_max; what = "CES"; break;
+    default: return RTN_OK;
+    }
+    if (!isfinite(v) || v != floor(v) || v < lo || v > hi)
+        return rtn__fail(ctx, RTN_ESCORE, "%s score %g is not an integer in %d..%d", what, v, lo, hi);
+    return RTN_OK;
+}
+
+int rtn__validate_event(rtn_ctx *ctx, const rtn_event *ev)
+{
+    if (ev->size != sizeof(rtn_event))
+        return rtn__fail(ctx, RTN_EINVAL, "event size %u: initialise events with rtn_event_init",
+                         (unsigned)ev->size);
+    if (rtn_event_type_name(ev->type) == NULL)
+        return rtn__fail(ctx, RTN_ETYPE, "unknown event type %d", (int)ev->type);
+    if (ev->time < 0 || ev->time >= RTN_TIME_MAX || ev->time + ctx->offset_ms < 0)
+        return rtn__fail(ctx, RTN_ETIME, "event time %lld ms is outside 1970..2199",
+                         (long long)ev->time);
+    if (ev->customer_str && (ev->customer_len == 0 || ev->customer_len > RTN_ID_MAX))
+        return rtn__fail(ctx, RTN_EID, "customer id of %u bytes (1..%d allowed)",
+                         (unsigned)ev->customer_len, RTN_ID_MAX);
+    if (!ev->customer_str && ev->customer_len)
+        return rtn__fail(ctx, RTN_EID, "customer_len set without customer_str");
+    if ((ev->ref_str && ev->ref_len > RTN_ID_MAX) || (!ev->ref_str && ev->ref_len))
+        return rtn__fail(ctx, RTN_EID, "invalid reference id (%u bytes)", (unsigned)ev->ref_len);
+    if (is_money(ev->type) &&
+        (!isfinite(ev->value) || ev->value < 0 || ev->value > RTN_AMOUNT_MAX))
+        return rtn__fail(ctx, RTN_EAMOUNT, "%s amount %g is not a finite number in 0..1e12",
+                         rtn_event_type_name(ev->type), ev->value);
+    if ((ev->type == RTN_EV_PURCHASE || ev->type == RTN_EV_RETURN) &&
+        (ev->quantity < 0 || ev->quantity > RTN_QUANTITY_MAX))
+        return rtn__fail(ctx, RTN_EQUANTITY, "quantity %lld outside 0..%d",
+                         (long long)ev->quantity, RTN_QUANTITY_MAX);
+    return check_score(ctx, ev);
+}
+
+static int has_ref(const rtn_event *ev)
+{
+    return ev->ref_str ? ev->ref_len > 0 : ev->ref != 0;
+}
+
+int64_t rtn__money(double v)
+{
+    return (int64_t)llround(v * RTN_MONEY_SCALE);
+}
+
+static int64_t quantity(const rtn_event *ev)
+{
+    return ev->quantity == 0 ? 1 : ev->quantity;
+}
+
+/* The period sums of the core tables. */
+static int core_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
+{
+    rtn_core *c = &ctx->core;
+    rtn_mem *m = &ctx->mem;
+    uint32_t flags = RTN_E_ANY;
+    int rc = RTN_OK;
+    switch (ev->type) {
+    case RTN_EV_ACQUIRE:
+        flags |= RTN_E_START;
+        if (has_ref(ev))
+            ctx->pend.set_cflags |= RTN_CF_REFERRED;
+        break;
+    case RTN_EV_ACTIVITY:
+        flags |= RTN_E_START;
+        break;
+    case RTN_EV_SUBSCRIPTION:
+        if (ev->value > 0)
+            flags |= RTN_E_START;
+        break;
+    case RTN_EV_CHURN:
+        flags |= RTN_E_CHURN;
+        break;
+    case RTN_EV_PURCHASE:
+        flags |= RTN_E_START;
+        if ((rc = rtn__fen_reserve(m, &c->purchases, b)) || (rc = rtn__fen_reserve(m, &c->revenue, b)) ||
+            (rc = rtn__fen_reserve(m, &c->items_sold, b)))
+            return rc;
+        break;
+    case RTN_EV_RETURN:
+        if ((rc = rtn__fen_reserve(m, &c->items_returned, b)))
+            return rc;
+        break;
+    default:
+        break;
+    }
+    return rtn__pending_mod(ctx, b, flags, 0, ev->type == RTN_EV_PURCHASE ? 1 : 0);
+}
+
+static void core_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
+{
+    rtn_core *c = &ctx->core;
+    if (ev->type == RTN_EV_PURCHASE) {
+        rtn__fen_add(&c->purchases, b, 1);
+        rtn__fen_add(&c->revenue, b, rtn__money(ev->value));
+        rtn__fen_add(&c->items_sold, b, quantity(ev));
+    } else if (ev->type == RTN_EV_RETURN) {
+        rtn__fen_add(&c->items_returned, b, quantity(ev));
+    }
+}
+
+void rtn__pending_begin(rtn_ctx *ctx, const rtn_ckey *key)
+{
+    rtn_pending *p = &ctx->pend;
+    p->key = *key;
+    p->ci = rtn__ctab_find(&ctx->cust, key);
+    p->is_new = p->ci == UINT32_MAX;
+    if (p->is_new)
+        p->ci = ctx->cust.n;
+    p->nmods = 0;
+    p->set_cflags = 0;
+    p->changed = 0;
+}
+
+static int push_one(rtn_ctx *ctx, const rtn_event *ev)
+{
+    rtn_ckey key;
+    uint32_t b;
+    int rc;
+    if ((rc = rtn__validate_event(ctx, ev)))
+        return rc;
+    b = rtn__bucket(ctx, ev->time);
+    if (ev->customer_str)
+        rtn__ckey_str(&key, ev->customer_str, ev->customer_len);
+    else
+        rtn__ckey_num(&key, ev->customer);
+    rtn__pending_begin(ctx, &key);
+    if ((rc = core_prepare(ctx, ev, b)) || (rc = rtn__engage_prepare(ctx, ev, b)) ||
+        (rc = rtn__journey_prepare(ctx, ev, b)) || (rc = rtn__revenue_prepare(ctx, ev, b)) ||
+        (rc = rtn__pending_prepare(ctx))) {
+        if (rc == RTN_ENOMEM)
+            rtn__fail(ctx, rc, "out of memory (or over the memory cap of %llu bytes) pushing an event",
+                      (unsigned long long)ctx->mem.cap);
+        return rc;
+    }
+    rtn__pending_commit(ctx);
+    core_commit(ctx, ev, b);
+    rtn__engage_commit(ctx, ev, b);
+    rtn__journey_commit(ctx, ev, b);
+    rtn__revenue_commit(ctx, ev, b);
+    if (ctx->events == 0 || ev->time < ctx->first_time)
+        ctx->first_time = ev->time;
+    if (ctx->events == 0 || ev->time > ctx->last_time)
+        ctx->last_time = ev->time;
+    ctx->events++;
+    return RTN_OK;
+}
+
+int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
+{
+    if (ctx == NULL)
+        return RTN_EINVAL;
+    if (ev == NULL)
+        return rtn__fail(ctx, RTN_EINVAL, "event is NULL");
+    return push_one(ctx, ev);
+}
+
+int rtn_push_batch(rtn_ctx *ctx, const rtn_event *evs, size_t n, size_t *accepted)
+{
+    size_t i, stride;
+    int rc = RTN_OK;
+    if (accepted)
+        *accepted = 0;
+    if (ctx == NULL)
+        return RTN_EINVAL;
+    if (n == 0)
+        return RTN_OK;
+    if (evs == NULL)
+        return rtn__fail(ctx, RTN_EINVAL, "events array is NULL");
+    stride = evs[0].size;
+    if (stride != sizeof(rtn_event))
+        return rtn__fail(ctx, RTN_EINVAL, "event size %u: initialise events with rtn_event_init",
+                         (unsigned)stride);
+    for (i = 0; i < n; i++) {
+        const rtn_event *ev = (const rtn_event *)((const char *)evs + i * stride);
+        if ((rc = push_one(ctx, ev)))
+            break;
+    }
+    if (accepted)
+        *accepted = i;
+    return rc;
+}
