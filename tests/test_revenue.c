@@ -795,6 +795,158 @@ START_TEST(fix_flags_repairs_entries)
 }
 END_TEST
 
+/* ---- raw state: save / load / merge through the module hooks ------------ */
+
+typedef struct membuf {
+    unsigned char *p;
+    size_t n, cap;
+} membuf;
+
+static int mb_write(const void *data, size_t len, void *user)
+{
+    membuf *b = user;
+    if (b->n + len > b->cap) {
+        size_t cap = (b->n + len) * 2;
+        unsigned char *q = realloc(b->p, cap);
+        if (q == NULL)
+            return 1;
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, data, len);
+    b->n += len;
+    return 0;
+}
+
+static membuf save_revenue(rtn_ctx *ctx)
+{
+    membuf b = {NULL, 0, 0};
+    rtn_wr *w = malloc(sizeof *w);
+    ck_assert_ptr_nonnull(w);
+    rtn__wr_init(w, mb_write, &b);
+    ck_assert_int_eq(rtn__revenue_save(ctx, w), RTN_OK);
+    ck_assert_int_eq(rtn__wr_flush(w), RTN_OK);
+    free(w);
+    return b;
+}
+
+/* A context with the same customers (same events, same order) whose
+ * revenue state is replaced by the loaded one answers identically. */
+START_TEST(save_load_roundtrip)
+{
+    tu_stream s;
+    rtn_ctx *a = tu_ctx(NULL), *b = tu_ctx(NULL);
+    membuf buf;
+    rtn_rd rd;
+    char why[512];
+    size_t cut;
+    sub_stream(&s, 4711, 2000, 40, 120);
+    tu_push_all(a, s.ev, s.n);
+    tu_push_all(b, s.ev, s.n);
+    buf = save_revenue(a);
+    rtn__revenue_free(b);
+    ck_assert(q(b, RTN_METRIC_MRR, 0, TD(200)) == 0);
+    rtn__rd_init(&rd, buf.p, buf.n);
+    ck_assert_int_eq(rtn__revenue_load(b, &rd), RTN_OK);
+    ck_assert_uint_eq(rd.pos, buf.n);
+    ck_assert_msg(tu_compare_all(a, b, 120, why, sizeof why) == 0, "%s", why);
+    /* The loaded context keeps accepting events. */
+    sub(a, TD(60), 3, 1, 42.5);
+    sub(b, TD(60), 3, 1, 42.5);
+    ck_assert_msg(tu_compare_all(a, b, 120, why, sizeof why) == 0, "%s", why);
+    /* Every truncation is refused (and leaks nothing under ASan). */
+    for (cut = 0; cut < buf.n; cut += 1 + cut / 64) {
+        rtn__revenue_free(b);
+        rtn__rd_init(&rd, buf.p, cut);
+        ck_assert_int_ne(rtn__revenue_load(b, &rd), RTN_OK);
+    }
+    /* Flipped bytes are refused or give a valid state, never a crash. */
+    for (cut = 0; cut < buf.n; cut += 7) {
+        buf.p[cut] ^= 0x5a;
+        rtn__revenue_free(b);
+        rtn__rd_init(&rd, buf.p, buf.n);
+        (void)rtn__revenue_load(b, &rd);
+        (void)q(b, RTN_METRIC_MRR, 0, TD(200));
+        buf.p[cut] ^= 0x5a;
+    }
+    /* A count far beyond the data is refused before allocating. */
+    buf.p[4] = buf.p[5] = buf.p[6] = 0xff;
+    rtn__revenue_free(b);
+    rtn__rd_init(&rd, buf.p, buf.n);
+    ck_assert_int_eq(rtn__revenue_load(b, &rd), RTN_EFORMAT);
+    free(buf.p);
+    rtn_ctx_free(a);
+    rtn_ctx_free(b);
+    tu_stream_free(&s);
+}
+END_TEST
+
+static rtn_ckey key_of(const rtn_ctx *ctx, uint32_t ci)
+{
+    rtn_ckey k;
+    const rtn_cust *c = &ctx->cust.c[ci];
+    if (c->flags & RTN_CF_STRID)
+        rtn__ckey_str(&k, rtn__cust_str(&ctx->cust, c), c->idlen);
+    else
+        rtn__ckey_num(&k, c->key);
+    return k;
+}
+
+/* Merge as the snapshot framework will: customers of src are found or
+ * added in dst, their entries merged, then the revenue state merged, then
+ * the MRR-loss flags fixed. Compared with one context fed everything. */
+START_TEST(merge_split_streams)
+{
+    tu_stream s;
+    rtn_ctx *all = tu_ctx(NULL), *dst = tu_ctx(NULL), *src = tu_ctx(NULL);
+    uint32_t *cmap, i, j;
+    char why[512];
+    sub_stream(&s, 1234 + (uint64_t)_i, 2500, 40, 120);
+    tu_push_all(all, s.ev, s.n);
+    for (i = 0; i < s.n; i++)
+        tu_push_ev((i % 3 == (uint32_t)_i % 3) ? src : dst, &s.ev[i]);
+    cmap = calloc(src->cust.n + 1, sizeof *cmap);
+    ck_assert_ptr_nonnull(cmap);
+    for (i = 0; i < src->cust.n; i++) {
+        rtn_ckey k = key_of(src, i);
+        const rtn_cust *c = &src->cust.c[i];
+        rtn__pending_begin(dst, &k);
+        for (j = 0; j < c->n; j++)
+            ck_assert_int_eq(rtn__pending_mod(dst, rtn__e_bucket(c->ent[j]),
+                                              rtn__e_flags(c->ent[j]) & ~RTN_E_MRRLOSS, 0,
+                                              (int32_t)rtn__e_purch(c->ent[j])), RTN_OK);
+        dst->pend.set_cflags = c->flags & RTN_CF_REFERRED;
+        ck_assert_int_eq(rtn__pending_prepare(dst), RTN_OK);
+        rtn__pending_commit(dst);
+        cmap[i] = rtn__ctab_find(&dst->cust, &k);
+        ck_assert_uint_ne(cmap[i], UINT32_MAX);
+    }
+    ck_assert_int_eq(rtn__revenue_merge(dst, src, cmap), RTN_OK);
+    for (i = 0; i < src->cust.n; i++)
+        ck_assert_int_eq(rtn__revenue_fix_flags(dst, cmap[i]), RTN_OK);
+    /* Movements, MRR and ARPA match; so do the customer counts. */
+    for (i = 0; i < 12; i++) {
+        int64_t from = TD(i * 10), to = TD(i * 10 + 17);
+        int m;
+        for (m = RTN_METRIC_MRR; m <= RTN_METRIC_ARPA; m++) {
+            rtn_value x = tu_query(all, m, from, to), y = tu_query(dst, m, from, to);
+            ck_assert_msg(tu_same(x.value, y.value), "metric %d [%u]: %g vs %g", m, i, x.value,
+                          y.value);
+        }
+        ck_assert(q(all, RTN_METRIC_CUSTOMERS_LOST, from, to) ==
+                  q(dst, RTN_METRIC_CUSTOMERS_LOST, from, to));
+        ck_assert(q(all, RTN_METRIC_CUSTOMERS_REACTIVATED, from, to) ==
+                  q(dst, RTN_METRIC_CUSTOMERS_REACTIVATED, from, to));
+    }
+    (void)why;
+    free(cmap);
+    rtn_ctx_free(all);
+    rtn_ctx_free(dst);
+    rtn_ctx_free(src);
+    tu_stream_free(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("revenue");
@@ -816,6 +968,8 @@ static Suite *suite(void)
     tcase_add_test(tc, enomem_atomic);
     tcase_add_test(tc, lazy_module);
     tcase_add_test(tc, fix_flags_repairs_entries);
+    tcase_add_test(tc, save_load_roundtrip);
+    tcase_add_loop_test(tc, merge_split_streams, 0, 3);
     suite_add_tcase(s, tc);
     return s;
 }
