@@ -161,14 +161,35 @@ static uint32_t rec_insert(rtn_revenue *r, uint32_t ci)
     return r->nrc++;
 }
 
+/* Grow a per-customer array: exact for the few elements most customers
+ * have, geometric beyond. */
+static int grow_small(rtn_mem *m, void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    uint64_t ncap;
+    void *q;
+    if (need <= *cap)
+        return RTN_OK;
+    ncap = need <= 2 ? need : (uint64_t)need + need / 2;
+    if (ncap > UINT32_MAX)
+        ncap = UINT32_MAX;
+    if (ncap * elem > SIZE_MAX / 2)
+        return RTN_ENOMEM;
+    q = rtn__realloc(m, *p, (size_t)*cap * elem, (size_t)ncap * elem);
+    if (q == NULL)
+        return RTN_ENOMEM;
+    *p = q;
+    *cap = (uint32_t)ncap;
+    return RTN_OK;
+}
+
 static int rec_grow_chg(rtn_mem *m, rev_cust *c, uint32_t need)
 {
-    return rtn__grow(m, (void **)&c->chg, &c->cap, need, sizeof(rev_chg));
+    return grow_small(m, (void **)&c->chg, &c->cap, need, sizeof(rev_chg));
 }
 
 static int rec_grow_sub(rtn_mem *m, rev_cust *c, uint32_t need)
 {
-    return rtn__grow(m, (void **)&c->sub, &c->subcap, need, sizeof(rev_sid));
+    return grow_small(m, (void **)&c->sub, &c->subcap, need, sizeof(rev_sid));
 }
 
 static void rec_free(rtn_mem *m, rev_cust *c)
@@ -524,11 +545,8 @@ int rtn__revenue_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)
     if (c == NULL) {
         if ((rc = rec_reserve(m, r)))
             return rc;
-        if (r->fresh_chg_cap < r->nsc &&
-            rtn__grow(m, (void **)&r->fresh_chg, &r->fresh_chg_cap, r->nsc, sizeof(rev_chg)))
-            return RTN_ENOMEM;
-        if (r->fresh_sub_cap < 1 &&
-            rtn__grow(m, (void **)&r->fresh_sub, &r->fresh_sub_cap, 1, sizeof(rev_sid)))
+        if (grow_small(m, (void **)&r->fresh_chg, &r->fresh_chg_cap, r->nsc, sizeof(rev_chg)) ||
+            grow_small(m, (void **)&r->fresh_sub, &r->fresh_sub_cap, 1, sizeof(rev_sid)))
             return RTN_ENOMEM;
     } else {
         if ((rc = rec_grow_chg(m, c, r->nsc)))

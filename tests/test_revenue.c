@@ -947,6 +947,53 @@ START_TEST(merge_split_streams)
 }
 END_TEST
 
+/* A failing allocation during the revenue merge leaves dst as it was. */
+START_TEST(merge_enomem_atomic)
+{
+    rtn_config cfg;
+    long k;
+    char why[512];
+    rtn_config_init(&cfg, sizeof cfg);
+    cfg.allocator.malloc_fn = fa_malloc;
+    cfg.allocator.realloc_fn = fa_realloc;
+    cfg.allocator.free_fn = fa_free;
+    cfg.allocator.user = &fa_state;
+    for (k = 0;; k++) {
+        rtn_ctx *dst, *ref = book(NULL), *src = tu_ctx(NULL);
+        uint32_t cmap[3], i;
+        int rc;
+        fa_state.countdown = -1;
+        dst = book(&cfg);
+        sub(src, D(3, 10, 0), 4, 9, 12.5);
+        sub(src, D(2, 2, 0), 1, 0, 175);
+        sub_s(src, D(1, 12, 0), "acme", "bronze", 7);
+        for (i = 0; i < 3; i++) {
+            rtn_ckey kk = key_of(src, i);
+            cmap[i] = rtn__ctab_find(&dst->cust, &kk);
+            ck_assert_uint_ne(cmap[i], UINT32_MAX);
+        }
+        fa_state.countdown = k;
+        rc = rtn__revenue_merge(dst, src, cmap);
+        fa_state.countdown = -1;
+        if (rc != RTN_OK) {
+            ck_assert_int_eq(rc, RTN_ENOMEM);
+            ck_assert_msg(tu_compare_all(dst, ref, 200, why, sizeof why) == 0, "k=%ld: %s", k, why);
+        } else {
+            /* C1: 100, Feb 2 175 (+75), Feb 10 150 (-25), Apr 1 0 (-150). */
+            ck_assert(q(dst, RTN_METRIC_MRR_EXPANSION, D(2, 2, 0), D(2, 3, 0)) == 75);
+            ck_assert(q(dst, RTN_METRIC_MRR_CONTRACTION, D(2, 10, 0), D(2, 11, 0)) == 25);
+            ck_assert(q(dst, RTN_METRIC_MRR, 0, D(2, 1, 0)) == 457);
+        }
+        rtn_ctx_free(dst);
+        rtn_ctx_free(ref);
+        rtn_ctx_free(src);
+        if (rc == RTN_OK)
+            break;
+        ck_assert(k < 1000);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("revenue");
@@ -970,6 +1017,7 @@ static Suite *suite(void)
     tcase_add_test(tc, fix_flags_repairs_entries);
     tcase_add_test(tc, save_load_roundtrip);
     tcase_add_loop_test(tc, merge_split_streams, 0, 3);
+    tcase_add_test(tc, merge_enomem_atomic);
     suite_add_tcase(s, tc);
     return s;
 }
