@@ -12,13 +12,13 @@
 
 /* Movement kinds; the first six each have a Fenwick tree of sums. */
 enum {
-    K_NEW = 0,    /* MRR of a customer's first paying bucket */
-    K_EXP = 1,    /* increase of a paying customer's MRR */
-    K_CONTR = 2,  /* decrease that leaves the customer paying */
-    K_CHURN = 3,  /* the whole MRR of a customer that falls to 0 */
-    K_REACT = 4,  /* MRR of a customer that pays again after paying before */
-    K_PAY = 5,    /* +1 / -1: the customer starts / stops paying */
-    K_LOSS = 6,   /* the customer's MRR falls to 0: an MRR-loss entry flag */
+    K_NEW = 0,   /* MRR of a customer's first paying bucket */
+    K_EXP = 1,   /* increase of a paying customer's MRR */
+    K_CONTR = 2, /* decrease that leaves the customer paying */
+    K_CHURN = 3, /* the whole MRR of a customer that falls to 0 */
+    K_REACT = 4, /* MRR of a customer that pays again after paying before */
+    K_PAY = 5,   /* +1 / -1: the customer starts / stops paying */
+    K_LOSS = 6,  /* the customer's MRR falls to 0: an MRR-loss entry flag */
     K_NFEN = 6
 };
 
@@ -28,10 +28,10 @@ enum {
 
 /* The winning MRR change of one subscription in one bucket. */
 typedef struct rev_chg {
-    int64_t t;    /* event time (ms) of the winning event */
-    int64_t v;    /* MRR from this bucket on, money units */
-    uint32_t b;   /* bucket */
-    uint32_t sp;  /* subscription index << 1 | 1 when an event in the bucket had MRR > 0 */
+    int64_t t;   /* event time (ms) of the winning event */
+    int64_t v;   /* MRR from this bucket on, money units */
+    uint32_t b;  /* bucket */
+    uint32_t sp; /* subscription index << 1 | 1 when an event in the bucket had MRR > 0 */
 } rev_chg;
 
 /* A subscription id: numeric, or bytes in the module's arena. */
@@ -43,11 +43,11 @@ typedef struct rev_sid {
 
 /* One customer's subscriptions. */
 typedef struct rev_cust {
-    uint32_t ci;          /* customer index */
+    uint32_t ci; /* customer index */
     uint32_t nsub, subcap;
     uint32_t n, cap;
     rev_sid *sub;
-    rev_chg *chg;         /* sorted by (bucket, subscription) */
+    rev_chg *chg; /* sorted by (bucket, subscription) */
 } rev_cust;
 
 typedef struct rev_item {
@@ -72,27 +72,27 @@ typedef struct rtn_revenue rtn_revenue;
 
 struct rtn_revenue {
     rtn_fen fen[K_NFEN];
-    int64_t abs_total;       /* sum of the amounts of all movements applied */
+    int64_t abs_total; /* sum of the amounts of all movements applied */
     rev_cust *rc;
     uint32_t nrc, rccap;
-    uint32_t *idx;           /* open addressing by customer index: record + 1 */
+    uint32_t *idx; /* open addressing by customer index: record + 1 */
     uint32_t icap;
-    rtn_arena ids;           /* string subscription ids */
+    rtn_arena ids; /* string subscription ids */
     /* scratch, reused by every change */
     rev_chg *sc;
     uint32_t nsc, sccap;
     rev_list oi, ni;
     int64_t *cur;
     uint32_t curcap;
-    rev_chg *fresh_chg;      /* arrays reserved for a new record */
+    rev_chg *fresh_chg; /* arrays reserved for a new record */
     uint32_t fresh_chg_cap;
     rev_sid *fresh_sub;
     uint32_t fresh_sub_cap;
     /* the prepared change */
     int pend;
-    uint32_t prec;           /* record, or UINT32_MAX for a new one */
-    uint32_t psub;           /* subscription index (== nsub for a new one) */
-    int64_t pabs;            /* change of abs_total */
+    uint32_t prec; /* record, or UINT32_MAX for a new one */
+    uint32_t psub; /* subscription index (== nsub for a new one) */
+    int64_t pabs;  /* change of abs_total */
 };
 
 static const uint32_t SP_POS = 1u;
@@ -284,8 +284,8 @@ static int list_push(rtn_mem *m, rev_list *l, uint32_t b, uint32_t kind, int64_t
 /* Movements of a customer, sorted by (bucket, kind). At each bucket with
  * changes, the customer's MRR goes from m0 (end of the previous change
  * bucket) to m1 (end of this one). `r->cur` must hold nsub values. */
-static int gen_items(rtn_ctx *ctx, rtn_revenue *r, const rev_chg *c, uint32_t n,
-                     uint32_t nsub, rev_list *out)
+static int gen_items(rtn_ctx *ctx, rtn_revenue *r, const rev_chg *c, uint32_t n, uint32_t nsub,
+                     rev_list *out)
 {
     rtn_mem *m = &ctx->mem;
     int64_t total = 0;
@@ -530,8 +530,10 @@ int rtn__revenue_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)
         const rtn_cust *cu = &ctx->cust.c[p->ci];
         if ((rc = flag_mods(ctx, &r->ni, cu->ent, cu->n, 0)))
             return rc;
-    } else if ((rc = flag_mods(ctx, &r->ni, NULL, 0, 0))) {
-        return rc;
+    } else {
+        static const uint64_t no_entries[1] = {0};
+        if ((rc = flag_mods(ctx, &r->ni, no_entries, 0, 0)))
+            return rc;
     }
     diff_lists(&r->oi, &r->ni);
     if (list_abs(&r->oi, &oabs) || list_abs(&r->ni, &nabs) || abs_ok(ctx, r, nabs - oabs))
@@ -600,19 +602,25 @@ void rtn__revenue_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)
  * items to the contribution lists of day entries. */
 int rtn__revenue_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
 {
-    RTN_UNUSED(ctx); RTN_UNUSED(g); RTN_UNUSED(out);
+    RTN_UNUSED(ctx);
+    RTN_UNUSED(g);
+    RTN_UNUSED(out);
     return RTN_OK;
 }
 
 int rtn__revenue_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
 {
-    RTN_UNUSED(ctx); RTN_UNUSED(items); RTN_UNUSED(n);
+    RTN_UNUSED(ctx);
+    RTN_UNUSED(items);
+    RTN_UNUSED(n);
     return RTN_OK;
 }
 
 void rtn__revenue_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)
 {
-    RTN_UNUSED(ctx); RTN_UNUSED(it); RTN_UNUSED(sign);
+    RTN_UNUSED(ctx);
+    RTN_UNUSED(it);
+    RTN_UNUSED(sign);
 }
 
 int rtn__revenue_fix_flags(rtn_ctx *ctx, uint32_t ci)
@@ -629,7 +637,8 @@ int rtn__revenue_fix_flags(rtn_ctx *ctx, uint32_t ci)
     rec = rec_find(r, ci);
     if (rec != UINT32_MAX) {
         const rev_cust *c = &r->rc[rec];
-        if ((rc = grow_cur(ctx, r, c->nsub)) || (rc = gen_items(ctx, r, c->chg, c->n, c->nsub, &r->ni)))
+        if ((rc = grow_cur(ctx, r, c->nsub)) ||
+            (rc = gen_items(ctx, r, c->chg, c->n, c->nsub, &r->ni)))
             return rc;
         l = &r->ni;
     }
@@ -692,11 +701,21 @@ int rtn__revenue_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
         rtn__value_count(out, money(m1));
         out->n = pay1;
         return RTN_OK;
-    case RTN_METRIC_MRR_NEW: rtn__value_count(out, money(mv[K_NEW])); return RTN_OK;
-    case RTN_METRIC_MRR_EXPANSION: rtn__value_count(out, money(mv[K_EXP])); return RTN_OK;
-    case RTN_METRIC_MRR_CONTRACTION: rtn__value_count(out, money(mv[K_CONTR])); return RTN_OK;
-    case RTN_METRIC_MRR_CHURNED: rtn__value_count(out, money(mv[K_CHURN])); return RTN_OK;
-    case RTN_METRIC_MRR_REACTIVATION: rtn__value_count(out, money(mv[K_REACT])); return RTN_OK;
+    case RTN_METRIC_MRR_NEW:
+        rtn__value_count(out, money(mv[K_NEW]));
+        return RTN_OK;
+    case RTN_METRIC_MRR_EXPANSION:
+        rtn__value_count(out, money(mv[K_EXP]));
+        return RTN_OK;
+    case RTN_METRIC_MRR_CONTRACTION:
+        rtn__value_count(out, money(mv[K_CONTR]));
+        return RTN_OK;
+    case RTN_METRIC_MRR_CHURNED:
+        rtn__value_count(out, money(mv[K_CHURN]));
+        return RTN_OK;
+    case RTN_METRIC_MRR_REACTIVATION:
+        rtn__value_count(out, money(mv[K_REACT]));
+        return RTN_OK;
     case RTN_METRIC_REVENUE_CHURN_RATE:
         rtn__value_ratio(out, money(lost), money(m0), 100.0);
         out->n = pay0;
@@ -758,7 +777,8 @@ static int rebuild(rtn_ctx *ctx, rtn_revenue *r)
     for (i = 0; i < r->nrc; i++) {
         const rev_cust *c = &r->rc[i];
         int64_t a;
-        if ((rc = grow_cur(ctx, r, c->nsub)) || (rc = gen_items(ctx, r, c->chg, c->n, c->nsub, &r->ni)))
+        if ((rc = grow_cur(ctx, r, c->nsub)) ||
+            (rc = gen_items(ctx, r, c->chg, c->n, c->nsub, &r->ni)))
             return rc;
         if (list_abs(&r->ni, &a) || abs_ok(ctx, r, a))
             return rtn__fail(ctx, RTN_ERANGE, "MRR movement totals would exceed %lld money units",
@@ -847,7 +867,8 @@ static int load_record(rtn_ctx *ctx, rtn_revenue *r, rtn_rd *rd)
         if (s->str) {
             const void *p;
             s->len = rtn__rd_u32(rd);
-            if (rd->err || s->len == 0 || s->len > RTN_ID_MAX || (p = rtn__rd_bytes(rd, s->len)) == NULL)
+            if (rd->err || s->len == 0 || s->len > RTN_ID_MAX ||
+                (p = rtn__rd_bytes(rd, s->len)) == NULL)
                 return RTN_EFORMAT;
             if (rtn__arena_reserve(m, &r->ids, s->len))
                 return RTN_ENOMEM;

@@ -99,12 +99,9 @@ typedef struct month_row {
 
 static const month_row book_months[6] = {
     /* m0, new, exp, contr, churned, react, m1, paying at m1 */
-    {0, 410, 40, 0, 0, 0, 450, 4},
-    {450, 80, 80, 0, 0, 0, 610, 5},
-    {610, 0, 0, 130, 80, 0, 400, 4},
-    {400, 0, 0, 0, 150, 0, 250, 3},
-    {250, 0, 0, 0, 30, 90, 310, 3},
-    {310, 0, 0, 79.5, 0, 0, 230.5, 3},
+    {0, 410, 40, 0, 0, 0, 450, 4},   {450, 80, 80, 0, 0, 0, 610, 5},
+    {610, 0, 0, 130, 80, 0, 400, 4}, {400, 0, 0, 0, 150, 0, 250, 3},
+    {250, 0, 0, 0, 30, 90, 310, 3},  {310, 0, 0, 79.5, 0, 0, 230.5, 3},
 };
 
 /* The derived values of a row, as METRICS.md defines them. */
@@ -150,9 +147,11 @@ START_TEST(book_movements_by_month)
         ck_assert_msg(q(ctx, RTN_METRIC_MRR, from, to) == r->m1, "month %d mrr(to)", m);
         ck_assert_msg(q(ctx, RTN_METRIC_MRR_NEW, from, to) == r->nw, "month %d new", m);
         ck_assert_msg(q(ctx, RTN_METRIC_MRR_EXPANSION, from, to) == r->exp, "month %d exp", m);
-        ck_assert_msg(q(ctx, RTN_METRIC_MRR_CONTRACTION, from, to) == r->contr, "month %d contr", m);
+        ck_assert_msg(q(ctx, RTN_METRIC_MRR_CONTRACTION, from, to) == r->contr, "month %d contr",
+                      m);
         ck_assert_msg(q(ctx, RTN_METRIC_MRR_CHURNED, from, to) == r->churn, "month %d churned", m);
-        ck_assert_msg(q(ctx, RTN_METRIC_MRR_REACTIVATION, from, to) == r->react, "month %d react", m);
+        ck_assert_msg(q(ctx, RTN_METRIC_MRR_REACTIVATION, from, to) == r->react, "month %d react",
+                      m);
         check_ratios(&rcr, &grr, &nrr, &qr, &arpa, r);
     }
     /* Worked values: March revenue churn 210 / 610; May quick ratio 90 / 30. */
@@ -174,9 +173,9 @@ END_TEST
 START_TEST(book_series_month_quarter)
 {
     rtn_ctx *ctx = book(NULL);
-    static const int metrics[] = {RTN_METRIC_MRR, RTN_METRIC_MRR_NEW, RTN_METRIC_MRR_EXPANSION,
-                                  RTN_METRIC_MRR_CONTRACTION, RTN_METRIC_MRR_CHURNED,
-                                  RTN_METRIC_MRR_REACTIVATION};
+    static const int metrics[] = {RTN_METRIC_MRR,           RTN_METRIC_MRR_NEW,
+                                  RTN_METRIC_MRR_EXPANSION, RTN_METRIC_MRR_CONTRACTION,
+                                  RTN_METRIC_MRR_CHURNED,   RTN_METRIC_MRR_REACTIVATION};
     rtn_value v[8], rcr[8], grr[8], nrr[8], qr[8], arpa[8];
     size_t n, i, k;
     /* Quarters: Q1 new 490, exp 120, contr 130, churned 80, react 0, MRR
@@ -189,7 +188,8 @@ START_TEST(book_series_month_quarter)
     for (k = 0; k < sizeof metrics / sizeof metrics[0]; k++) {
         rtn_value_init(&v[0], sizeof v[0]);
         ck_assert_int_eq(rtn_query_series(v, 8, &n, ctx, metrics[k], D(1, 1, 0), D(7, 1, 0),
-                                          RTN_EVERY_MONTH, NULL), RTN_OK);
+                                          RTN_EVERY_MONTH, NULL),
+                         RTN_OK);
         ck_assert_uint_eq(n, 6);
         for (i = 0; i < 6; i++) {
             const month_row *r = &book_months[i];
@@ -199,7 +199,8 @@ START_TEST(book_series_month_quarter)
             ck_assert(v[i].from == D((int)i + 1, 1, 0) && v[i].to == D((int)i + 2, 1, 0));
         }
         ck_assert_int_eq(rtn_query_series(v, 8, &n, ctx, metrics[k], D(1, 1, 0), D(7, 1, 0),
-                                          RTN_EVERY_QUARTER, NULL), RTN_OK);
+                                          RTN_EVERY_QUARTER, NULL),
+                         RTN_OK);
         ck_assert_uint_eq(n, 2);
         for (i = 0; i < 2; i++) {
             const month_row *r = &quarters[i];
@@ -217,16 +218,21 @@ START_TEST(book_series_month_quarter)
         int every = k ? RTN_EVERY_QUARTER : RTN_EVERY_MONTH;
         size_t want_n = k ? 2 : 6;
         const month_row *rows = k ? quarters : book_months;
-        ck_assert_int_eq(rtn_query_series(rcr, 8, &n, ctx, RTN_METRIC_REVENUE_CHURN_RATE, D(1, 1, 0),
-                                          D(7, 1, 0), every, NULL), RTN_OK);
+        ck_assert_int_eq(rtn_query_series(rcr, 8, &n, ctx, RTN_METRIC_REVENUE_CHURN_RATE,
+                                          D(1, 1, 0), D(7, 1, 0), every, NULL),
+                         RTN_OK);
         ck_assert_int_eq(rtn_query_series(grr, 8, &n, ctx, RTN_METRIC_GROSS_REVENUE_RETENTION,
-                                          D(1, 1, 0), D(7, 1, 0), every, NULL), RTN_OK);
+                                          D(1, 1, 0), D(7, 1, 0), every, NULL),
+                         RTN_OK);
         ck_assert_int_eq(rtn_query_series(nrr, 8, &n, ctx, RTN_METRIC_NET_REVENUE_RETENTION,
-                                          D(1, 1, 0), D(7, 1, 0), every, NULL), RTN_OK);
+                                          D(1, 1, 0), D(7, 1, 0), every, NULL),
+                         RTN_OK);
         ck_assert_int_eq(rtn_query_series(qr, 8, &n, ctx, RTN_METRIC_QUICK_RATIO, D(1, 1, 0),
-                                          D(7, 1, 0), every, NULL), RTN_OK);
+                                          D(7, 1, 0), every, NULL),
+                         RTN_OK);
         ck_assert_int_eq(rtn_query_series(arpa, 8, &n, ctx, RTN_METRIC_ARPA, D(1, 1, 0), D(7, 1, 0),
-                                          every, NULL), RTN_OK);
+                                          every, NULL),
+                         RTN_OK);
         ck_assert_uint_eq(n, want_n);
         for (i = 0; i < want_n; i++)
             check_ratios(&rcr[i], &grr[i], &nrr[i], &qr[i], &arpa[i], &rows[i]);
@@ -333,11 +339,11 @@ START_TEST(subscription_ids)
     rtn_ctx *ctx = tu_ctx(NULL);
     rtn_event e = tu_ev(RTN_EV_SUBSCRIPTION, TD(1), 20, 10);
     static const char ab0[] = {'a', 'b', '\0'};
-    tu_push_ev(ctx, &e);              /* ref 0 */
+    tu_push_ev(ctx, &e); /* ref 0 */
     e.time = TD(2);
     e.ref_str = "";
     e.value = 15;
-    tu_push_ev(ctx, &e);              /* same subscription: 10 -> 15 */
+    tu_push_ev(ctx, &e); /* same subscription: 10 -> 15 */
     ck_assert(q(ctx, RTN_METRIC_MRR, 0, TD(3)) == 15);
     e.ref_str = NULL;
     e.ref = 5;
@@ -481,7 +487,8 @@ static void sub_stream(tu_stream *s, uint64_t seed, size_t n, uint32_t customers
         }
         e->value = tu_below(&r, 3) == 0 ? 0.0 : (double)tu_below(&r, 2000) / 4.0;
         if (tu_below(&r, 4) == 0) /* many events share a bucket */
-            e->time = T0 + (int64_t)tu_below(&r, days / 8 + 1) * 8 * T_DAY + tu_below(&r, 3) * T_HOUR;
+            e->time =
+                T0 + (int64_t)tu_below(&r, days / 8 + 1) * 8 * T_DAY + tu_below(&r, 3) * T_HOUR;
     }
 }
 
@@ -533,8 +540,11 @@ START_TEST(identity_series)
     tu_stream s;
     rtn_ctx *ctx = tu_ctx(NULL);
     rtn_value v[6][16];
-    static const int ms[6] = {RTN_METRIC_MRR, RTN_METRIC_MRR_NEW, RTN_METRIC_MRR_EXPANSION,
-                              RTN_METRIC_MRR_REACTIVATION, RTN_METRIC_MRR_CONTRACTION,
+    static const int ms[6] = {RTN_METRIC_MRR,
+                              RTN_METRIC_MRR_NEW,
+                              RTN_METRIC_MRR_EXPANSION,
+                              RTN_METRIC_MRR_REACTIVATION,
+                              RTN_METRIC_MRR_CONTRACTION,
                               RTN_METRIC_MRR_CHURNED};
     size_t n = 0, i;
     int k, every;
@@ -914,7 +924,8 @@ START_TEST(merge_split_streams)
         for (j = 0; j < c->n; j++)
             ck_assert_int_eq(rtn__pending_mod(dst, rtn__e_bucket(c->ent[j]),
                                               rtn__e_flags(c->ent[j]) & ~RTN_E_MRRLOSS, 0,
-                                              (int32_t)rtn__e_purch(c->ent[j])), RTN_OK);
+                                              (int32_t)rtn__e_purch(c->ent[j])),
+                             RTN_OK);
         dst->pend.set_cflags = c->flags & RTN_CF_REFERRED;
         ck_assert_int_eq(rtn__pending_prepare(dst), RTN_OK);
         rtn__pending_commit(dst);
