@@ -315,6 +315,11 @@ void rtn__revenue_free(rtn_ctx *ctx);
  * entries and the revenue state are merged and while its contributions are
  * applied. Fails (ENOMEM, nothing changed) only in the prepare step. */
 int rtn__revenue_fix_flags(rtn_ctx *ctx, uint32_t ci);
+/* The same, editing customer ci's entries in place, for a caller that has
+ * withdrawn the customer's contributions and re-adds them afterwards (the
+ * merge framework: after its entries and the revenue state are merged).
+ * May allocate (ENOMEM) but leaves no half-done state in the entries. */
+int rtn__revenue_set_flags(rtn_ctx *ctx, uint32_t ci);
 
 int rtn__cohort_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
                       const rtn_query_opts *opts, rtn_value *out);

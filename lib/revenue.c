@@ -660,6 +660,65 @@ int rtn__revenue_fix_flags(rtn_ctx *ctx, uint32_t ci)
     return RTN_OK;
 }
 
+int rtn__revenue_set_flags(rtn_ctx *ctx, uint32_t ci)
+{
+    rtn_revenue *r = ctx->revenue;
+    rtn_cust *cu;
+    uint32_t rec, i, j, missing = 0, n;
+    const rev_list *l = NULL;
+    int rc;
+    if (ci >= ctx->cust.n)
+        return rtn__fail(ctx, RTN_EINVAL, "customer index %u out of range", (unsigned)ci);
+    cu = &ctx->cust.c[ci];
+    rec = rec_find(r, ci);
+    if (rec != UINT32_MAX) {
+        const rev_cust *c = &r->rc[rec];
+        if ((rc = grow_cur(ctx, r, c->nsub)) ||
+            (rc = gen_items(ctx, r, c->chg, c->n, c->nsub, &r->ni)))
+            return rc;
+        l = &r->ni;
+        /* Loss buckets without an entry (the caller has not merged it). */
+        for (i = 0, j = 0; i < l->n; i++) {
+            if (l->v[i].kind != K_LOSS)
+                continue;
+            while (j < cu->n && rtn__e_bucket(cu->ent[j]) < l->v[i].b)
+                j++;
+            missing += j >= cu->n || rtn__e_bucket(cu->ent[j]) != l->v[i].b;
+        }
+    }
+    if (missing) {
+        uint64_t *e = rtn__alloc(&ctx->mem, (size_t)(cu->n + missing) * sizeof(uint64_t));
+        if (e == NULL)
+            return RTN_ENOMEM;
+        for (i = 0, j = 0, n = 0; i < l->n || j < cu->n;) {
+            while (i < l->n && l->v[i].kind != K_LOSS)
+                i++;
+            if (i < l->n && (j >= cu->n || l->v[i].b < rtn__e_bucket(cu->ent[j]))) {
+                e[n++] = rtn__e_make(l->v[i].b, 0, RTN_E_ANY);
+                i++;
+            } else if (j < cu->n) {
+                if (i < l->n && l->v[i].b == rtn__e_bucket(cu->ent[j]))
+                    i++;
+                e[n++] = cu->ent[j++];
+            }
+        }
+        rtn__free(&ctx->mem, cu->ent, (size_t)cu->cap * sizeof(uint64_t));
+        cu->ent = e;
+        cu->n = cu->cap = n;
+    }
+    /* Set the flag exactly at the loss buckets. */
+    for (i = 0, j = 0; j < cu->n; j++) {
+        uint32_t b = rtn__e_bucket(cu->ent[j]);
+        while (l && i < l->n && (l->v[i].kind != K_LOSS || l->v[i].b < b))
+            i++;
+        if (l && i < l->n && l->v[i].b == b)
+            cu->ent[j] |= RTN_E_MRRLOSS;
+        else
+            cu->ent[j] &= ~(uint64_t)RTN_E_MRRLOSS;
+    }
+    return RTN_OK;
+}
+
 /* ---- queries --------------------------------------------------------------- */
 
 static int64_t pre(const rtn_revenue *r, int k, uint32_t t)

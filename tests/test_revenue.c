@@ -958,6 +958,123 @@ START_TEST(merge_split_streams)
 }
 END_TEST
 
+/* The snapshot framework's merge flow: find or insert src's customers in
+ * dst and withdraw the existing ones' contributions, union the entries,
+ * merge module state, set the MRR-loss flags in place, contribute again. */
+static void union_into(rtn_ctx *dst, rtn_cust *d, const rtn_cust *sc)
+{
+    uint32_t i = 0, j = 0, n = 0, cap = d->n + sc->n + 1;
+    uint64_t *e = rtn__alloc(&dst->mem, (size_t)cap * sizeof(uint64_t));
+    ck_assert_ptr_nonnull(e);
+    while (i < d->n || j < sc->n) {
+        uint32_t bd = i < d->n ? rtn__e_bucket(d->ent[i]) : UINT32_MAX;
+        uint32_t bs = j < sc->n ? rtn__e_bucket(sc->ent[j]) : UINT32_MAX;
+        if (bd < bs)
+            e[n++] = d->ent[i++];
+        else if (bs < bd)
+            e[n++] = sc->ent[j++];
+        else {
+            e[n++] = rtn__e_make(bd, rtn__e_purch(d->ent[i]) + rtn__e_purch(sc->ent[j]),
+                                 rtn__e_flags(d->ent[i]) | rtn__e_flags(sc->ent[j]));
+            i++;
+            j++;
+        }
+    }
+    rtn__free(&dst->mem, d->ent, (size_t)d->cap * sizeof(uint64_t));
+    d->ent = e;
+    d->n = n;
+    d->cap = cap;
+}
+
+START_TEST(merge_withdrawn_flow)
+{
+    tu_stream s;
+    rtn_ctx *all = tu_ctx(NULL), *dst = tu_ctx(NULL), *src = tu_ctx(NULL);
+    uint32_t *cmap, i;
+    sub_stream(&s, 4321 + (uint64_t)_i, 2500, 40, 120);
+    tu_push_all(all, s.ev, s.n);
+    for (i = 0; i < s.n; i++)
+        tu_push_ev((i % 2 == (uint32_t)_i % 2) ? src : dst, &s.ev[i]);
+    cmap = calloc(src->cust.n + 1, sizeof *cmap);
+    ck_assert_ptr_nonnull(cmap);
+    for (i = 0; i < src->cust.n; i++) {
+        rtn_ckey k = key_of(src, i);
+        uint32_t ci = rtn__ctab_find(&dst->cust, &k);
+        if (ci == UINT32_MAX) {
+            ck_assert_int_eq(rtn__ctab_reserve(&dst->mem, &dst->cust, &k), RTN_OK);
+            ci = rtn__ctab_insert(&dst->cust, &k);
+        } else {
+            ck_assert_int_eq(rtn__contrib_reserve_customer(dst, ci), RTN_OK);
+            rtn__contrib_apply_customer(dst, ci, -1);
+        }
+        cmap[i] = ci;
+    }
+    for (i = 0; i < src->cust.n; i++) {
+        union_into(dst, &dst->cust.c[cmap[i]], &src->cust.c[i]);
+        dst->cust.c[cmap[i]].flags |= src->cust.c[i].flags;
+    }
+    ck_assert_int_eq(rtn__revenue_merge(dst, src, cmap), RTN_OK);
+    for (i = 0; i < src->cust.n; i++)
+        ck_assert_int_eq(rtn__revenue_set_flags(dst, cmap[i]), RTN_OK);
+    for (i = 0; i < src->cust.n; i++) {
+        ck_assert_int_eq(rtn__contrib_reserve_customer(dst, cmap[i]), RTN_OK);
+        rtn__contrib_apply_customer(dst, cmap[i], +1);
+    }
+    for (i = 0; i < 12; i++) {
+        int64_t from = TD(i * 10), to = TD(i * 10 + 17);
+        int m;
+        for (m = RTN_METRIC_MRR; m <= RTN_METRIC_ARPA; m++) {
+            rtn_value x = tu_query(all, m, from, to), y = tu_query(dst, m, from, to);
+            ck_assert_msg(tu_same(x.value, y.value), "metric %d [%u]: %g vs %g", m, i, x.value,
+                          y.value);
+        }
+        for (m = RTN_METRIC_RETENTION_RATE; m <= RTN_METRIC_CUSTOMERS_LOST; m++) {
+            rtn_value x = tu_query(all, m, from, to), y = tu_query(dst, m, from, to);
+            ck_assert_msg(tu_same(x.value, y.value), "metric %d [%u]: %g vs %g", m, i, x.value,
+                          y.value);
+        }
+    }
+    free(cmap);
+    rtn_ctx_free(all);
+    rtn_ctx_free(dst);
+    rtn_ctx_free(src);
+    tu_stream_free(&s);
+}
+END_TEST
+
+/* set_flags adds an entry for a loss bucket the caller has not merged. */
+START_TEST(set_flags_missing_entry)
+{
+    rtn_ctx *ctx = book(NULL), *ref = book(NULL);
+    rtn_ckey key;
+    uint32_t ci, i, n0;
+    char why[512];
+    rtn__ckey_num(&key, 4);
+    ci = rtn__ctab_find(&ctx->cust, &key);
+    ck_assert_int_eq(rtn__contrib_reserve_customer(ctx, ci), RTN_OK);
+    rtn__contrib_apply_customer(ctx, ci, -1);
+    /* Drop C4's Mar 20 entry (its loss) and flag May 10 instead. */
+    n0 = ctx->cust.c[ci].n;
+    for (i = 0; i < ctx->cust.c[ci].n; i++) {
+        uint64_t *e = ctx->cust.c[ci].ent;
+        if (rtn__e_flags(e[i]) & RTN_E_MRRLOSS) {
+            memmove(e + i, e + i + 1, (ctx->cust.c[ci].n - i - 1) * sizeof *e);
+            ctx->cust.c[ci].n--;
+            break;
+        }
+    }
+    ck_assert_uint_eq(ctx->cust.c[ci].n, n0 - 1);
+    ctx->cust.c[ci].ent[ctx->cust.c[ci].n - 1] |= RTN_E_MRRLOSS;
+    ck_assert_int_eq(rtn__revenue_set_flags(ctx, ci), RTN_OK);
+    ck_assert_uint_eq(ctx->cust.c[ci].n, n0);
+    ck_assert_int_eq(rtn__contrib_reserve_customer(ctx, ci), RTN_OK);
+    rtn__contrib_apply_customer(ctx, ci, +1);
+    ck_assert_msg(tu_compare_all(ctx, ref, 200, why, sizeof why) == 0, "%s", why);
+    rtn_ctx_free(ctx);
+    rtn_ctx_free(ref);
+}
+END_TEST
+
 /* A failing allocation during the revenue merge leaves dst as it was. */
 START_TEST(merge_enomem_atomic)
 {
@@ -1029,6 +1146,8 @@ static Suite *suite(void)
     tcase_add_test(tc, save_load_roundtrip);
     tcase_add_loop_test(tc, merge_split_streams, 0, 3);
     tcase_add_test(tc, merge_enomem_atomic);
+    tcase_add_loop_test(tc, merge_withdrawn_flow, 0, 4);
+    tcase_add_test(tc, set_flags_missing_entry);
     suite_add_tcase(s, tc);
     return s;
 }
