@@ -300,13 +300,14 @@ static int gen_items(rtn_ctx *ctx, rtn_revenue *r, const rev_chg *c, uint32_t n,
         int rc = RTN_OK;
         for (; i < n && c[i].b == b; i++) {
             uint32_t s = c[i].sp >> 1;
+            /* Checked per step: each MRR is at most 1e16 units. */
             total += c[i].v - r->cur[s];
             r->cur[s] = c[i].v;
             pos |= c[i].sp & SP_POS;
+            if (total > REV_LIMIT)
+                return rtn__fail(ctx, RTN_ERANGE, "a customer's MRR would exceed %lld money units",
+                                 (long long)REV_LIMIT);
         }
-        if (total > REV_LIMIT)
-            return rtn__fail(ctx, RTN_ERANGE, "a customer's MRR would exceed %lld money units",
-                             (long long)REV_LIMIT);
         if (m0 == 0 && total > 0) {
             if ((rc = list_push(m, out, b, ever ? K_REACT : K_NEW, total)) == RTN_OK)
                 rc = list_push(m, out, b, K_PAY, 1);

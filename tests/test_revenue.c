@@ -654,6 +654,51 @@ START_TEST(money_exact)
 }
 END_TEST
 
+/* Beyond INT64_MAX / 4 money units (about 2.3e14) of movements, or of one
+ * customer's MRR, an event is refused with RTN_ERANGE and changes nothing:
+ * 1e12 is 1e16 units, so the 231st such subscription is refused. */
+START_TEST(range_refused)
+{
+    int per_customer;
+    for (per_customer = 0; per_customer <= 1; per_customer++) {
+        rtn_ctx *ctx = tu_ctx(NULL);
+        rtn_stats st0, st1;
+        uint64_t i;
+        int rc = RTN_OK;
+        double m0;
+        rtn_stats_init(&st0, sizeof st0);
+        rtn_stats_init(&st1, sizeof st1);
+        for (i = 1; i <= 300 && rc == RTN_OK; i++) {
+            rtn_event e = tu_ev(RTN_EV_SUBSCRIPTION, TD(1), per_customer ? 1 : i, 1e12);
+            e.ref = per_customer ? i : 0;
+            ck_assert_int_eq(rtn_ctx_stats(&st0, ctx), RTN_OK);
+            m0 = q(ctx, RTN_METRIC_MRR, 0, TD(2));
+            rc = rtn_push(ctx, &e);
+            if (rc != RTN_OK) {
+                ck_assert_int_eq(rc, RTN_ERANGE);
+                ck_assert_uint_eq(i, 231);
+                ck_assert_int_eq(rtn_ctx_stats(&st1, ctx), RTN_OK);
+                ck_assert(st0.events == st1.events && st0.customers == st1.customers);
+                ck_assert(q(ctx, RTN_METRIC_MRR, 0, TD(2)) == m0);
+                ck_assert(m0 == 230e12);
+            }
+        }
+        ck_assert_int_eq(rc, RTN_ERANGE);
+        /* The bound is on all movements kept: a downgrade adds a
+         * contraction of about 1e16 units and is refused too; a small new
+         * subscription still fits. */
+        {
+            rtn_event e = tu_ev(RTN_EV_SUBSCRIPTION, TD(3), 1, 5);
+            e.ref = per_customer ? 1 : 0;
+            ck_assert_int_eq(rtn_push(ctx, &e), RTN_ERANGE);
+        }
+        sub(ctx, TD(3), 9999, 0, 5);
+        ck_assert(q(ctx, RTN_METRIC_MRR, 0, TD(4)) == 230e12 + 5);
+        rtn_ctx_free(ctx);
+    }
+}
+END_TEST
+
 /* Allocator that fails the k-th allocation once armed. */
 typedef struct fail_alloc {
     long countdown; /* < 0: never fail */
@@ -1140,6 +1185,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, order_independence, 0, 3);
     tcase_add_test(tc, bad_amounts_refused);
     tcase_add_test(tc, money_exact);
+    tcase_add_test(tc, range_refused);
     tcase_add_test(tc, enomem_atomic);
     tcase_add_test(tc, lazy_module);
     tcase_add_test(tc, fix_flags_repairs_entries);
