@@ -9,12 +9,16 @@
 #include <string.h>
 
 /* Contribution kinds, 64..95. Tables 0..3 are week/acquisition,
- * month/acquisition, week/recurring, month/recurring; each has a size, a
- * cell and a last-offset kind, in that order. */
+ * month/acquisition, week/recurring, month/recurring; each has a cell kind
+ * (a: cohort period, b: offset of an active period) and a last-offset kind
+ * (a: cohort period, b: offset of the last active period). A cohort's size
+ * is its cell at offset 0: every member is active in its cohort period (the
+ * acquisition is an event of it; a recurring membership is started by
+ * activity in it), so no separate item is kept for it. */
 enum {
-    K_TAB = RTN_K_COHORT_FIRST, /* 64 + 3 * table + {0 size, 1 cell, 2 last} */
-    K_LLAST = RTN_K_COHORT_FIRST + 12, /* a: last event bucket of an acquired customer */
-    K_PREGAP = RTN_K_COHORT_FIRST + 13 /* pair (p+1, d+1): an event gap ending at or before acquisition */
+    K_TAB = RTN_K_COHORT_FIRST, /* 64 + 2 * table + {0 cell, 1 last} */
+    K_LLAST = RTN_K_COHORT_FIRST + 8, /* a: last event bucket of an acquired customer */
+    K_PREGAP = RTN_K_COHORT_FIRST + 9 /* pair (p+1, d+1): an event gap ending at or before acquisition */
 };
 
 #define NTAB 4
@@ -22,10 +26,9 @@ enum {
 #define TAB_MONTH 1
 #define TAB_RECUR 2 /* added to the week/month table index */
 
-/* One cohort row: size, and per offset k the customers active in period k
- * (cell) and the customers whose last active period is k (last). */
+/* One cohort row: per offset k the members active in period k (cell; k = 0
+ * is the cohort's size) and the members whose last active period is k. */
 typedef struct coh_row {
-    int64_t size;
     int64_t *v; /* 2 * cap counts: cell[0..cap), then last[0..cap) */
     uint32_t cap;
     uint32_t pad;
@@ -159,27 +162,52 @@ static int push(rtn_ctx *ctx, rtn_clist *o, uint32_t k, uint32_t a, uint32_t b)
     return rtn__clist_push(&ctx->mem, o, k, a, b, 0);
 }
 
-/* Items of one table: by first acquisition, the cohort c0 = per[0] only;
- * recurring, every active period (offsets capped at RTN_COHORT_RECURRING_MAX). */
+static rtn_citem *item(rtn_citem *it, uint32_t kind, uint32_t a, uint32_t b)
+{
+    it->kind = kind;
+    it->a = a;
+    it->b = b;
+    it->c = 0;
+    return it + 1;
+}
+
+/* Items of one table: by first acquisition, the cohort per[0] only;
+ * recurring, every active period, each followed for RTN_COHORT_RECURRING_MAX
+ * periods. The list is grown once and filled in place (this runs twice per
+ * event of the customer). */
 static int gen_table(rtn_ctx *ctx, rtn_clist *out, uint32_t tab, const uint32_t *per,
                      uint32_t np, int recurring)
 {
-    uint32_t k0 = K_TAB + 3 * tab, i, j, rows = recurring ? np : 1;
+    uint32_t k0 = K_TAB + 2 * tab, i, j, end = 0, rows = recurring ? np : 1;
     uint32_t last = per[np - 1];
-    for (i = 0; i < rows; i++)
-        if (push(ctx, out, k0, per[i], 0))
-            return RTN_ENOMEM;
-    for (i = 0; i < rows; i++)
-        for (j = i; j < np; j++) {
-            uint32_t k = per[j] - per[i];
-            if (recurring && k >= RTN_COHORT_RECURRING_MAX)
-                break;
-            if (push(ctx, out, k0 + 1, per[i], k))
-                return RTN_ENOMEM;
+    uint64_t cells = 0, need;
+    rtn_citem *it;
+    if (!recurring) {
+        cells = np;
+    } else {
+        for (i = 0; i < np; i++) {
+            while (end < np && per[end] - per[i] < RTN_COHORT_RECURRING_MAX)
+                end++;
+            cells += end - i;
         }
+    }
+    need = (uint64_t)out->n + rows + cells;
+    if (need > UINT32_MAX ||
+        rtn__grow(&ctx->mem, (void **)&out->v, &out->cap, (uint32_t)need, sizeof(rtn_citem)))
+        return RTN_ENOMEM;
+    it = out->v + out->n;
+    for (i = 0, end = 0; i < rows; i++) {
+        if (!recurring)
+            end = np;
+        else
+            while (end < np && per[end] - per[i] < RTN_COHORT_RECURRING_MAX)
+                end++;
+        for (j = i; j < end; j++)
+            it = item(it, k0, per[i], per[j] - per[i]);
+    }
     for (i = 0; i < rows; i++)
-        if (push(ctx, out, k0 + 2, per[i], last - per[i]))
-            return RTN_ENOMEM;
+        it = item(it, k0 + 1, per[i], last - per[i]);
+    out->n = (uint32_t)need;
     return RTN_OK;
 }
 
@@ -193,23 +221,30 @@ int rtn__cohort_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
     if ((co = get(ctx)) == NULL)
         return RTN_ENOMEM;
     if (acquired) {
-        uint32_t cw, cm, mend_day = 0;
+        uint32_t cw, cm, mend;
         s0 = g->ivl[0].s;
         cw = week_of(s0 / bpd);
         cm = month_of(s0 / bpd);
+        mend = (uint32_t)month_start(cm + 1);
         if (rtn__grow(&ctx->mem, (void **)&co->wk, &co->wcap, g->n, sizeof(uint32_t)) ||
             rtn__grow(&ctx->mem, (void **)&co->mo, &co->mcap, g->n, sizeof(uint32_t)))
             return RTN_ENOMEM;
-        /* Distinct active periods from the acquisition period on. */
+        /* Distinct active periods from the acquisition period on. Events of
+         * the acquisition period before the acquisition add nothing (the
+         * acquisition makes the period active), so the scan starts at it;
+         * months advance by their start days, without calendar division. */
+        co->wk[nw++] = cw;
+        co->mo[nm++] = cm;
         for (i = 0; i < g->n; i++) {
-            uint32_t day = rtn__e_bucket(g->ent[i]) / bpd, w = week_of(day);
-            if (w >= cw && (nw == 0 || co->wk[nw - 1] != w))
+            uint32_t b = rtn__e_bucket(g->ent[i]), day = b / bpd, w = week_of(day);
+            if (b < s0)
+                continue;
+            if (co->wk[nw - 1] != w)
                 co->wk[nw++] = w;
-            if (nm == 0 || day >= mend_day) {
-                uint32_t mi = month_of(day);
-                mend_day = (uint32_t)month_start(mi + 1);
-                if (mi >= cm && (nm == 0 || co->mo[nm - 1] != mi))
-                    co->mo[nm++] = mi;
+            if (day >= mend) {
+                while (day >= mend)
+                    mend = (uint32_t)month_start(++cm + 1);
+                co->mo[nm++] = cm;
             }
         }
         /* The acquisition is an event, so both lists start at the cohort. */
@@ -241,10 +276,9 @@ int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
     for (i = 0; i < n; i++) {
         const rtn_citem *it = &items[i];
         if (it->kind < K_LLAST) {
-            uint32_t t = (it->kind - K_TAB) / 3, typ = (it->kind - K_TAB) % 3;
-            if (tab_cover(&ctx->mem, &co->tab[t], it->a))
-                return RTN_ENOMEM;
-            if (typ && row_reserve(&ctx->mem, row_of(&co->tab[t], it->a), it->b))
+            uint32_t t = (it->kind - K_TAB) / 2;
+            if (tab_cover(&ctx->mem, &co->tab[t], it->a) ||
+                row_reserve(&ctx->mem, row_of(&co->tab[t], it->a), it->b))
                 return RTN_ENOMEM;
         } else if (it->kind == K_LLAST) {
             if (rtn__fen_reserve(&ctx->mem, &co->llast, it->a))
@@ -262,14 +296,8 @@ void rtn__cohort_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)
 {
     struct rtn_cohort *co = ctx->cohort; /* allocated by gen */
     if (it->kind < K_LLAST) {
-        uint32_t t = (it->kind - K_TAB) / 3, typ = (it->kind - K_TAB) % 3;
-        coh_row *r = row_of(&co->tab[t], it->a);
-        if (typ == 0)
-            r->size += sign;
-        else if (typ == 1)
-            r->v[it->b] += sign;
-        else
-            r->v[r->cap + it->b] += sign;
+        coh_row *r = row_of(&co->tab[(it->kind - K_TAB) / 2], it->a);
+        r->v[((it->kind - K_TAB) & 1u) * r->cap + it->b] += sign;
     } else if (it->kind == K_LLAST) {
         rtn__fen_add(&co->llast, it->a, sign);
     } else {
@@ -391,7 +419,7 @@ int rtn_cohort_retention(rtn_cohort_cell *cells, int64_t *starts, int64_t *sizes
     for (r = 0; r < nrows; r++) {
         uint32_t p = p0 + r, k;
         const coh_row *row = tab ? row_of(tab, p) : NULL;
-        int64_t size = row ? row->size : 0, tail = 0;
+        int64_t size = row && row->cap ? row->v[0] : 0, tail = 0;
         rtn_cohort_cell *c = cells + (size_t)r * kmax;
         if (starts)
             starts[r] = period_start(every, p) * RTN_MS_PER_DAY - ctx->offset_ms;
