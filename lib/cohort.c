@@ -405,8 +405,10 @@ int rtn_cohort_retention(rtn_cohort_cell *cells, int64_t *starts, int64_t *sizes
     atb = rtn__bucket(ctx, opts->at);
     p0 = period_of(every, fb / bpd);
     kmax = opts->max_periods;
+    /* Rows: periods from p0 on that start before tb (week 0 starts before
+     * the epoch, so with tb = 0 it is the only one). */
     if ((int64_t)tb > period_start(every, p0) * bpd)
-        nrows = period_of(every, (tb - 1) / bpd) - p0 + 1;
+        nrows = tb == 0 ? 1 : period_of(every, (tb - 1) / bpd) - p0 + 1;
     *rows_out = nrows;
     if (nrows > rows_cap)
         return rtn__fail(ctx, RTN_ERANGE, "the matrix has %u rows, the buffer holds %zu", nrows,

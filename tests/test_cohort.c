@@ -226,6 +226,42 @@ START_TEST(local_day_weeks)
 }
 END_TEST
 
+/* A long history: acquired Mon TD(4), active every third week for 150
+ * weeks (offsets 0, 3, ..., 147). N-period over 160 columns: 1 at multiples
+ * of 3 below 150, else 0. Unbounded over 10 columns: the last offset 147 is
+ * beyond the table, so every column counts the customer. */
+START_TEST(long_history)
+{
+    rtn_ctx *ctx = tu_ctx(NULL);
+    rtn_cohort_cell *cells = calloc(160, sizeof *cells);
+    rtn_cohort_opts o = opts(RTN_EVERY_WEEK, RTN_COHORT_N_PERIOD, 0, TD(4), TD(5), TD(2000), 160);
+    size_t n, k;
+    int w;
+    ck_assert_ptr_nonnull(cells);
+    tu_push(ctx, RTN_EV_ACQUIRE, TD(4), 1, 0);
+    for (w = 3; w < 150; w += 3)
+        tu_push(ctx, RTN_EV_PAGE_VIEW, TD(4 + 7 * w + 2), 1, 0);
+    ck_assert_int_eq(rtn_cohort_retention(cells, NULL, NULL, 1, &n, ctx, &o), RTN_OK);
+    ck_assert_uint_eq(n, 1);
+    for (k = 0; k < 160; k++)
+        ck_assert_int_eq(cells[k].active, k % 3 == 0 && k < 150);
+    o.mode = RTN_COHORT_UNBOUNDED;
+    o.max_periods = 10;
+    ck_assert_int_eq(rtn_cohort_retention(cells, NULL, NULL, 1, &n, ctx, &o), RTN_OK);
+    for (k = 0; k < 10; k++)
+        ck_assert_int_eq(cells[k].active, 1);
+    /* Recurring: 50 memberships; row W0's column 63 (W63) counts it. */
+    o.mode = RTN_COHORT_N_PERIOD;
+    o.recurring = 1;
+    o.max_periods = RTN_COHORT_RECURRING_MAX;
+    ck_assert_int_eq(rtn_cohort_retention(cells, NULL, NULL, 1, &n, ctx, &o), RTN_OK);
+    ck_assert_int_eq(cells[63].active, 1);
+    ck_assert_int_eq(cells[62].active, 0);
+    free(cells);
+    rtn_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(size_protocol)
 {
     rtn_ctx *ctx = weekly_ctx();
@@ -244,6 +280,18 @@ START_TEST(size_protocol)
     for (i = 0; i < 2 * KMAX; i++)
         ck_assert(memcmp(&cells[i], &sentinel, sizeof sentinel) == 0);
     ck_assert(st[0] == -7 && st[1] == -7 && sz[0] == -7 && sz[1] == -7);
+    /* At the epoch: week 0 (from Mon 1969-12-29) starts before to = 0,
+     * January 1970 does not. */
+    o.from = o.to = 0;
+    ck_assert_int_eq(rtn_cohort_retention(NULL, NULL, NULL, 0, &n, ctx, &o), RTN_ERANGE);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(rtn_cohort_retention(cells, st, sz, 1, &n, ctx, &o), RTN_OK);
+    ck_assert_int_eq(st[0], -3 * T_DAY);
+    ck_assert_int_eq(sz[0], 0);
+    o.every = RTN_EVERY_MONTH;
+    ck_assert_int_eq(rtn_cohort_retention(NULL, NULL, NULL, 0, &n, ctx, &o), RTN_OK);
+    ck_assert_uint_eq(n, 0);
+    o.every = RTN_EVERY_WEEK;
     /* An empty range has no rows and needs no buffer. */
     o.from = o.to = TD(4);
     ck_assert_int_eq(rtn_cohort_retention(NULL, NULL, NULL, 0, &n, ctx, &o), RTN_OK);
@@ -845,6 +893,7 @@ static Suite *suite(void)
     tcase_add_test(tc, weekly_recurring);
     tcase_add_test(tc, monthly);
     tcase_add_test(tc, local_day_weeks);
+    tcase_add_test(tc, long_history);
     tcase_add_test(tc, size_protocol);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, km_textbook);
