@@ -971,7 +971,7 @@ int rtn__revenue_load(rtn_ctx *ctx, rtn_rd *rd)
     if (rd->err)
         return RTN_EFORMAT;
     if (ver != REV_FORMAT)
-        return RTN_EVERSION;
+        return RTN_EFORMAT; /* the snapshot's own version is checked first */
     if (n == 0)
         return RTN_OK;
     /* A record takes at least 36 bytes. */
@@ -982,7 +982,9 @@ int rtn__revenue_load(rtn_ctx *ctx, rtn_rd *rd)
     for (i = 0; i < n; i++)
         if ((rc = load_record(ctx, r, rd)))
             return rc;
-    return rebuild(ctx, r);
+    /* A saved state is within range: RTN_ERANGE here means corrupt bytes. */
+    rc = rebuild(ctx, r);
+    return rc == RTN_ERANGE ? RTN_EFORMAT : rc;
 }
 
 /* Fold the changes of record `c` of `from` into customer `ci` of `to`. */
