@@ -913,14 +913,17 @@ START_TEST(save_load_roundtrip)
     for (cut = 0; cut < buf.n; cut += 1 + cut / 64) {
         rtn__revenue_free(b);
         rtn__rd_init(&rd, buf.p, cut);
-        ck_assert_int_ne(rtn__revenue_load(b, &rd), RTN_OK);
+        ck_assert_int_eq(rtn__revenue_load(b, &rd), RTN_EFORMAT);
     }
     /* Flipped bytes are refused or give a valid state, never a crash. */
     for (cut = 0; cut < buf.n; cut += 7) {
         buf.p[cut] ^= 0x5a;
         rtn__revenue_free(b);
         rtn__rd_init(&rd, buf.p, buf.n);
-        (void)rtn__revenue_load(b, &rd);
+        {
+            int rc = rtn__revenue_load(b, &rd);
+            ck_assert(rc == RTN_OK || rc == RTN_EFORMAT);
+        }
         (void)q(b, RTN_METRIC_MRR, 0, TD(200));
         buf.p[cut] ^= 0x5a;
     }
