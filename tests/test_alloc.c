@@ -1,0 +1,235 @@
+/*
+ * test_alloc.c: allocation failures. A scenario is rerun with the k-th
+ * allocation failing, for every k until a run sees no failure: each failed
+ * call returns RTN_ENOMEM and leaves the context usable and equal to a
+ * reference fed only the accepted events, and nothing leaks. Also the
+ * memory cap.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAYS 40
+
+typedef struct hooks {
+    long calls;   /* allocation attempts (malloc and realloc) */
+    long fail_at; /* the attempt that fails, 0 = none */
+    long failed;  /* failures injected */
+    long live;    /* blocks currently allocated */
+} hooks;
+
+static void *h_malloc(size_t n, void *u)
+{
+    hooks *h = u;
+    void *p;
+    if (++h->calls == h->fail_at) {
+        h->failed++;
+        return NULL;
+    }
+    p = malloc(n);
+    if (p)
+        h->live++;
+    return p;
+}
+
+static void *h_realloc(void *p, size_t n, void *u)
+{
+    hooks *h = u;
+    if (++h->calls == h->fail_at) {
+        h->failed++;
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+static void h_free(void *p, void *u)
+{
+    hooks *h = u;
+    if (p) {
+        h->live--;
+        free(p);
+    }
+}
+
+static rtn_config hooked(hooks *h)
+{
+    rtn_config cfg;
+    rtn_config_init(&cfg, sizeof cfg);
+    cfg.allocator.malloc_fn = h_malloc;
+    cfg.allocator.realloc_fn = h_realloc;
+    cfg.allocator.free_fn = h_free;
+    cfg.allocator.user = h;
+    cfg.inactivity_days = 9;
+    cfg.loyal_min_purchases = 2;
+    cfg.loyal_window_days = 10;
+    return cfg;
+}
+
+static void compare(rtn_ctx *a, rtn_ctx *b, long k, const char *when)
+{
+    char why[512];
+    rtn_stats sa, sb;
+    rtn_stats_init(&sa, sizeof sa);
+    rtn_stats_init(&sb, sizeof sb);
+    rtn_ctx_stats(&sa, a);
+    rtn_ctx_stats(&sb, b);
+    ck_assert_msg(sa.events == sb.events && sa.customers == sb.customers,
+                  "k=%ld %s: events %llu/%llu customers %llu/%llu", k, when,
+                  (unsigned long long)sa.events, (unsigned long long)sb.events,
+                  (unsigned long long)sa.customers, (unsigned long long)sb.customers);
+    ck_assert_msg(tu_compare_all(a, b, DAYS, why, sizeof why) == 0, "k=%ld %s: %s", k, when, why);
+}
+
+/* Queries and series along the way (they must not fail or change anything). */
+static void some_queries(rtn_ctx *ctx)
+{
+    rtn_value v[8];
+    size_t n, i;
+    for (i = 0; i < 8; i++)
+        rtn_value_init(&v[i], sizeof v[i]);
+    ck_assert_int_eq(rtn_query(&v[0], ctx, RTN_METRIC_RETENTION_RATE, TD(3), TD(20), NULL), RTN_OK);
+    ck_assert_int_eq(rtn_query(&v[0], ctx, RTN_METRIC_REPEAT_PURCHASE_RATIO, TD(0), TD(30), NULL), RTN_OK);
+    ck_assert_int_eq(rtn_query_series(v, 8, &n, ctx, RTN_METRIC_CHURN_RATE_EXISTING, TD(0), TD(35),
+                                      RTN_EVERY_WEEK, NULL), RTN_OK);
+}
+
+/* One run with the k-th allocation failing. Returns the number of
+ * failures injected (0: the run completed without any). */
+static long run(long k, const tu_stream *s)
+{
+    hooks h = {0, k, 0, 0};
+    rtn_config cfg = hooked(&h), plain = hooked(&h);
+    rtn_ctx *ctx = NULL, *ref;
+    size_t i;
+    int rc;
+    memset(&plain.allocator, 0, sizeof plain.allocator);
+    rc = rtn_ctx_new(&ctx, &cfg);
+    if (rc != RTN_OK) {
+        ck_assert_int_eq(rc, RTN_ENOMEM);
+        ck_assert_ptr_null(ctx);
+        ck_assert_int_eq(h.live, 0);
+        return h.failed;
+    }
+    ref = tu_ctx(&plain);
+    for (i = 0; i < s->n; i++) {
+        long before = h.failed;
+        rc = rtn_push(ctx, &s->ev[i]);
+        if (rc == RTN_OK) {
+            ck_assert_int_eq(h.failed, before);
+            tu_push_ev(ref, &s->ev[i]);
+        } else {
+            ck_assert_msg(rc == RTN_ENOMEM, "k=%ld event %zu: %d %s", k, i, rc, rtn_ctx_last_error(ctx));
+            ck_assert_int_eq(h.failed, before + 1);
+            compare(ctx, ref, k, "after the failure");
+            /* Still usable: the same event goes in now. */
+            rc = rtn_push(ctx, &s->ev[i]);
+            ck_assert_msg(rc == RTN_OK, "k=%ld retry %zu: %d %s", k, i, rc, rtn_ctx_last_error(ctx));
+            tu_push_ev(ref, &s->ev[i]);
+        }
+        if (i % 97 == 0)
+            some_queries(ctx);
+    }
+    compare(ctx, ref, k, "at the end");
+    rtn_ctx_free(ctx);
+    rtn_ctx_free(ref);
+    ck_assert_msg(h.live == 0, "k=%ld: %ld blocks leaked", k, h.live);
+    return h.failed;
+}
+
+START_TEST(fail_every_allocation)
+{
+    tu_stream s;
+    long k;
+    tu_stream_gen(&s, 9001, 500, 60, DAYS - 5);
+    for (k = 1; k < 100000; k++)
+        if (run(k, &s) == 0)
+            break;
+    /* The scenario makes a fair number of allocations, each failed once. */
+    ck_assert_int_gt(k, 50);
+    ck_assert_int_lt(k, 100000);
+    tu_stream_free(&s);
+}
+END_TEST
+
+/* Without failures, every block is returned by rtn_ctx_free. */
+START_TEST(no_leak)
+{
+    hooks h = {0, 0, 0, 0};
+    rtn_config cfg = hooked(&h);
+    rtn_ctx *ctx = tu_ctx(&cfg);
+    tu_stream s;
+    tu_stream_gen(&s, 5, 3000, 400, 90);
+    tu_push_all(ctx, s.ev, s.n);
+    ck_assert_int_gt(h.live, 10);
+    rtn_ctx_free(ctx);
+    ck_assert_int_eq(h.live, 0);
+    tu_stream_free(&s);
+}
+END_TEST
+
+/* A small memory cap: pushes fail with RTN_ENOMEM once it is reached, the
+ * memory in use never exceeds it, and the context answers exactly for the
+ * events it accepted. */
+START_TEST(memory_cap)
+{
+    rtn_config cfg, plain;
+    rtn_ctx *ctx = NULL, *ref;
+    rtn_stats st;
+    tu_stream s;
+    size_t i, accepted = 0, refused = 0;
+    char why[512];
+    rtn_config_init(&cfg, sizeof cfg);
+    plain = cfg;
+    /* Below an empty context's size: creation fails. */
+    cfg.memory_cap = 64;
+    ck_assert_int_eq(rtn_ctx_new(&ctx, &cfg), RTN_ENOMEM);
+    ck_assert_ptr_null(ctx);
+    cfg.memory_cap = 24 * 1024;
+    ctx = tu_ctx(&cfg);
+    ref = tu_ctx(&plain);
+    tu_stream_gen(&s, 31337, 4000, 1500, DAYS - 5);
+    rtn_stats_init(&st, sizeof st);
+    for (i = 0; i < s.n; i++) {
+        int rc = rtn_push(ctx, &s.ev[i]);
+        if (rc == RTN_OK) {
+            tu_push_ev(ref, &s.ev[i]);
+            accepted++;
+        } else {
+            ck_assert_int_eq(rc, RTN_ENOMEM);
+            refused++;
+        }
+        rtn_ctx_stats(&st, ctx);
+        ck_assert_uint_le(st.memory_bytes, cfg.memory_cap);
+    }
+    ck_assert_uint_gt(accepted, 100);
+    ck_assert_uint_gt(refused, 100);
+    ck_assert_msg(tu_compare_all(ctx, ref, DAYS, why, sizeof why) == 0, "%s", why);
+    rtn_ctx_free(ctx);
+    rtn_ctx_free(ref);
+    tu_stream_free(&s);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("alloc");
+    TCase *tc = tcase_create("alloc");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, fail_every_allocation);
+    tcase_add_test(tc, no_leak);
+    tcase_add_test(tc, memory_cap);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
