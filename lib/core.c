@@ -79,84 +79,98 @@ static int gen_loyal(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
     return RTN_OK;
 }
 
+/* Append without a capacity check: the caller reserved room. */
+static inline void put(rtn_clist *o, uint32_t k, uint32_t a, uint32_t b, uint32_t c)
+{
+    rtn_citem *it = &o->v[o->n++];
+    it->kind = k;
+    it->a = a;
+    it->b = b;
+    it->c = c;
+}
+
+static int reserve_list(rtn_ctx *ctx, rtn_clist *o, uint64_t more)
+{
+    if (o->n + more > UINT32_MAX - 1)
+        return RTN_ENOMEM;
+    return rtn__grow(&ctx->mem, (void **)&o->v, &o->cap, (uint32_t)(o->n + more), sizeof(rtn_citem));
+}
+
+/* Items in (kind, a, b, c) order. Everything but the loyalty items is
+ * bounded by 4 per interval + 3 per entry + 5, reserved once so the loops
+ * below store without checks (this runs twice per changing event). */
 int rtn__core_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
 {
-    uint32_t i, prev, first_p = UINT32_MAX, last_p = 0;
-    int have_p = 0;
-    if (g->nivl && !g->ivl[0].react && push(ctx, out, RTN_K_ACQ, g->ivl[0].s, 0, 0))
+    const uint64_t *e = g->ent;
+    uint32_t i, n = g->n, nivl = g->nivl, ifirst = UINT32_MAX, ilast = 0, prev;
+    if (reserve_list(ctx, out, 4 * (uint64_t)nivl + 3 * (uint64_t)n + 5))
         return RTN_ENOMEM;
-    for (i = 0; i < g->nivl; i++)
-        if (g->ivl[i].react && push(ctx, out, RTN_K_REACT, g->ivl[i].s, 0, 0))
-            return RTN_ENOMEM;
-    for (i = 0; i < g->nivl; i++)
-        if (g->ivl[i].l != UINT32_MAX && push(ctx, out, RTN_K_LOSS, g->ivl[i].l, 0, 0))
-            return RTN_ENOMEM;
-    if (g->nivl && (g->cust->flags & RTN_CF_REFERRED) &&
-        push(ctx, out, RTN_K_REFACQ, g->ivl[0].s, 0, 0))
-        return RTN_ENOMEM;
-    for (i = 0; i < g->nivl; i++) {
-        uint32_t l = g->ivl[i].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[i].l);
-        if (push(ctx, out, RTN_K_IVL, P1(g->ivl[i].s), l, 0))
-            return RTN_ENOMEM;
-    }
-    if (g->n == 0)
-        return RTN_OK;
-    if (push(ctx, out, RTN_K_AFIRST, rtn__e_bucket(g->ent[0]), 0, 0) ||
-        push(ctx, out, RTN_K_ALAST, rtn__e_bucket(g->ent[g->n - 1]), 0, 0))
-        return RTN_ENOMEM;
-    for (i = 1; i < g->n; i++) {
-        uint32_t p = rtn__e_bucket(g->ent[i - 1]), d = rtn__e_bucket(g->ent[i]);
-        if (d - p >= 2 && push(ctx, out, RTN_K_AGAP, P1(p), P1(d), 0))
-            return RTN_ENOMEM;
-    }
-    for (i = 0; i < g->n; i++) {
-        if (rtn__e_purch(g->ent[i])) {
-            uint32_t b = rtn__e_bucket(g->ent[i]);
-            if (!have_p)
-                first_p = b;
-            last_p = b;
-            have_p = 1;
+    if (nivl && !g->ivl[0].react)
+        put(out, RTN_K_ACQ, g->ivl[0].s, 0, 0);
+    for (i = 0; i < nivl; i++)
+        if (g->ivl[i].react)
+            put(out, RTN_K_REACT, g->ivl[i].s, 0, 0);
+    for (i = 0; i < nivl; i++)
+        if (g->ivl[i].l != UINT32_MAX)
+            put(out, RTN_K_LOSS, g->ivl[i].l, 0, 0);
+    if (nivl && (g->cust->flags & RTN_CF_REFERRED))
+        put(out, RTN_K_REFACQ, g->ivl[0].s, 0, 0);
+    for (i = 0; i < nivl; i++)
+        put(out, RTN_K_IVL, P1(g->ivl[i].s), g->ivl[i].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[i].l), 0);
+    if (n == 0)
+        goto surv;
+    put(out, RTN_K_AFIRST, rtn__e_bucket(e[0]), 0, 0);
+    put(out, RTN_K_ALAST, rtn__e_bucket(e[n - 1]), 0, 0);
+    prev = rtn__e_bucket(e[0]);
+    for (i = 0; i < n; i++) {
+        uint32_t d = rtn__e_bucket(e[i]);
+        if (d - prev >= 2)
+            put(out, RTN_K_AGAP, P1(prev), P1(d), 0);
+        prev = d;
+        if (rtn__e_purch(e[i])) {
+            if (ifirst == UINT32_MAX)
+                ifirst = i;
+            ilast = i;
         }
     }
-    if (!have_p)
-        goto loyal;
-    if (push(ctx, out, RTN_K_PFIRST, first_p, 0, 0) ||
-        push(ctx, out, RTN_K_PLAST, last_p, 0, 0))
-        return RTN_ENOMEM;
-    prev = UINT32_MAX;
-    for (i = 0; i < g->n; i++) {
-        uint32_t d;
-        if (!rtn__e_purch(g->ent[i]))
-            continue;
-        d = rtn__e_bucket(g->ent[i]);
-        if (prev != UINT32_MAX && d - prev >= 2 && push(ctx, out, RTN_K_PGAP, P1(prev), P1(d), 0))
-            return RTN_ENOMEM;
-        prev = d;
-    }
-    prev = UINT32_MAX;
-    for (i = 0; i < g->n; i++) {
-        uint32_t d, j, next = RTN_NONE_AFTER;
-        if (!rtn__e_purch(g->ent[i]))
-            continue;
-        d = rtn__e_bucket(g->ent[i]);
-        if (rtn__e_purch(g->ent[i]) == 1) {
-            for (j = i + 1; j < g->n; j++)
-                if (rtn__e_purch(g->ent[j])) {
-                    next = P1(rtn__e_bucket(g->ent[j]));
-                    break;
-                }
-            if (push(ctx, out, RTN_K_P1, prev == UINT32_MAX ? RTN_NONE_BEFORE : P1(prev), P1(d), next))
-                return RTN_ENOMEM;
+    if (ifirst == UINT32_MAX)
+        goto surv;
+    put(out, RTN_K_PFIRST, rtn__e_bucket(e[ifirst]), 0, 0);
+    put(out, RTN_K_PLAST, rtn__e_bucket(e[ilast]), 0, 0);
+    prev = rtn__e_bucket(e[ifirst]);
+    for (i = ifirst + 1; i <= ilast; i++) {
+        uint32_t d = rtn__e_bucket(e[i]);
+        if (rtn__e_purch(e[i])) {
+            if (d - prev >= 2)
+                put(out, RTN_K_PGAP, P1(prev), P1(d), 0);
+            prev = d;
         }
-        prev = d;
     }
-loyal:
-    if (have_p && gen_loyal(ctx, g, out))
+    /* Single-purchase buckets with their neighbouring purchase buckets; a
+     * bucket's item is written when the next purchase bucket is seen. */
+    {
+        uint32_t before = RTN_NONE_BEFORE, pend = UINT32_MAX, pend_before = 0;
+        for (i = ifirst; i <= ilast; i++) {
+            uint32_t np = rtn__e_purch(e[i]), d;
+            if (!np)
+                continue;
+            d = rtn__e_bucket(e[i]);
+            if (pend != UINT32_MAX)
+                put(out, RTN_K_P1, pend_before, pend, P1(d));
+            pend = np == 1 ? P1(d) : UINT32_MAX;
+            pend_before = before;
+            before = P1(d);
+        }
+        if (pend != UINT32_MAX)
+            put(out, RTN_K_P1, pend_before, pend, RTN_NONE_AFTER);
+    }
+    if (gen_loyal(ctx, g, out))
         return RTN_ENOMEM;
-    if (g->nivl) {
-        uint32_t l = g->ivl[0].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[0].l);
-        if (push(ctx, out, RTN_K_SURV, P1(g->ivl[0].s), l, 0))
+surv:
+    if (nivl) {
+        if (reserve_list(ctx, out, 1))
             return RTN_ENOMEM;
+        put(out, RTN_K_SURV, P1(g->ivl[0].s), g->ivl[0].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[0].l), 0);
     }
     return RTN_OK;
 }
@@ -381,4 +395,6 @@ void rtn__core_free(rtn_ctx *ctx)
         rtn__fen_free(m, fens[i]);
     for (i = 0; i < sizeof(prs) / sizeof(prs[0]); i++)
         rtn__pairs_free(m, prs[i]);
+    /* The contribution engine's scratch lives and dies with the core. */
+    rtn__contrib_free(ctx);
 }

@@ -117,7 +117,8 @@ static long run(long k, const tu_stream *s)
         long before = h.failed;
         rc = rtn_push(ctx, &s->ev[i]);
         if (rc == RTN_OK) {
-            ck_assert_int_eq(h.failed, before);
+            /* Only optional memory (the engine's memo) may fail silently. */
+            ck_assert_int_le(h.failed, before + 1);
             tu_push_ev(ref, &s->ev[i]);
         } else {
             ck_assert_msg(rc == RTN_ENOMEM, "k=%ld event %zu: %d %s", k, i, rc, rtn_ctx_last_error(ctx));
@@ -142,7 +143,19 @@ START_TEST(fail_every_allocation)
 {
     tu_stream s;
     long k;
+    size_t i, n0;
     tu_stream_gen(&s, 9001, 500, 60, DAYS - 5);
+    /* Two busy customers with an entry on each of 35 days, so the engine's
+     * memo of contribution lists is used (and its allocations fail too). */
+    n0 = s.n;
+    s.ev = realloc(s.ev, (n0 + 140) * sizeof *s.ev);
+    ck_assert_ptr_nonnull(s.ev);
+    for (i = 0; i < 140; i++) {
+        int type = i % 3 == 0 ? RTN_EV_PURCHASE : i % 3 == 1 ? RTN_EV_ACTIVITY : RTN_EV_CHURN;
+        s.ev[n0 + i] = tu_ev(type, TD((i * 3) % 35) + (int64_t)i * 1000, 1001 + i % 2, 2.5);
+    }
+    s.n = n0 + 140;
+    tu_shuffle(s.ev, s.n, 4);
     for (k = 1; k < 100000; k++)
         if (run(k, &s) == 0)
             break;
