@@ -70,7 +70,8 @@ void rtn__pairs_add(rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c, int64_t d)
         s->count = 0;
         p->used++;
     }
-    s->count += d;
+    /* Modulo 2^31, exact since the true count stays in [0, 2^31). */
+    s->count = (unsigned int)((int64_t)s->count + d) & 0x7fffffffu;
 }
 
 int rtn__pairs_has(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c)
