@@ -101,15 +101,32 @@ static inline uint64_t key_lo(const rtn_citem *x)
 }
 
 /* The multiset differences of two sorted lists: rem = old - new,
- * add = new - old. */
+ * add = new - old. A change usually leaves long equal runs at both ends
+ * (an event near the end of a busy customer's history), matched here with
+ * block compares before the merge walks the rest. */
 static int diff_lists(rtn_ctx *ctx, const rtn_clist *old, const rtn_clist *nw, rtn_clist *rem,
                       rtn_clist *add)
 {
-    uint32_t i = 0, j = 0, nr = 0, na = 0;
+    uint32_t i = 0, j = 0, nr = 0, na = 0, on = old->n, nn = nw->n;
+    uint32_t m = on < nn ? on : nn;
     if (rtn__grow(&ctx->mem, (void **)&rem->v, &rem->cap, old->n, sizeof(rtn_citem)) ||
         rtn__grow(&ctx->mem, (void **)&add->v, &add->cap, nw->n, sizeof(rtn_citem)))
         return RTN_ENOMEM;
-    while (i < old->n && j < nw->n) {
+    while (i + 8 <= m && memcmp(old->v + i, nw->v + i, 8 * sizeof(rtn_citem)) == 0)
+        i += 8;
+    while (i < m && memcmp(old->v + i, nw->v + i, sizeof(rtn_citem)) == 0)
+        i++;
+    j = i;
+    while (on - i >= 8 && nn - j >= 8 &&
+           memcmp(old->v + on - 8, nw->v + nn - 8, 8 * sizeof(rtn_citem)) == 0) {
+        on -= 8;
+        nn -= 8;
+    }
+    while (on > i && nn > j && memcmp(old->v + on - 1, nw->v + nn - 1, sizeof(rtn_citem)) == 0) {
+        on--;
+        nn--;
+    }
+    while (i < on && j < nn) {
         const rtn_citem *x = &old->v[i], *y = &nw->v[j];
         uint64_t xh = key_hi(x), yh = key_hi(y), xl, yl;
         if (xh == yh && (xl = key_lo(x)) == (yl = key_lo(y))) {
@@ -123,9 +140,9 @@ static int diff_lists(rtn_ctx *ctx, const rtn_clist *old, const rtn_clist *nw, r
             j++;
         }
     }
-    while (i < old->n)
+    while (i < on)
         rem->v[nr++] = old->v[i++];
-    while (j < nw->n)
+    while (j < nn)
         add->v[na++] = nw->v[j++];
     rem->n = nr;
     add->n = na;
