@@ -2,9 +2,7 @@
  * contrib.c: changes to a customer. A change edits the customer's day
  * entries, regenerates its contribution list and applies the difference
  * from the old list to every accumulator, in a prepare step that may fail
- * and a commit step that cannot. Busy customers' latest lists are memoised
- * with the exact entries they were generated from, so their old list is
- * usually not generated again.
+ * and a commit step that cannot.
  */
 #include "internal.h"
 
@@ -100,18 +98,14 @@ static inline uint64_t key_lo(const rtn_citem *x)
     return (uint64_t)x->b << 32 | x->c;
 }
 
-/* The multiset differences of two sorted lists: rem = old - new,
- * add = new - old. A change usually leaves long equal runs at both ends
- * (an event near the end of a busy customer's history), matched here with
- * block compares before the merge walks the rest. */
-static int diff_lists(rtn_ctx *ctx, const rtn_clist *old, const rtn_clist *nw, rtn_clist *rem,
-                      rtn_clist *add)
+/* Reduce old/new lists to their multiset differences, in place. A change
+ * usually leaves long equal runs at both ends (an event near the end of a
+ * busy customer's history), matched with block compares before the merge
+ * walks the rest. */
+static void diff_lists(rtn_clist *old, rtn_clist *nw)
 {
-    uint32_t i = 0, j = 0, nr = 0, na = 0, on = old->n, nn = nw->n;
+    uint32_t i = 0, j, ro = 0, rn = 0, on = old->n, nn = nw->n;
     uint32_t m = on < nn ? on : nn;
-    if (rtn__grow(&ctx->mem, (void **)&rem->v, &rem->cap, old->n, sizeof(rtn_citem)) ||
-        rtn__grow(&ctx->mem, (void **)&add->v, &add->cap, nw->n, sizeof(rtn_citem)))
-        return RTN_ENOMEM;
     while (i + 8 <= m && memcmp(old->v + i, nw->v + i, 8 * sizeof(rtn_citem)) == 0)
         i += 8;
     while (i < m && memcmp(old->v + i, nw->v + i, sizeof(rtn_citem)) == 0)
@@ -126,167 +120,25 @@ static int diff_lists(rtn_ctx *ctx, const rtn_clist *old, const rtn_clist *nw, r
         on--;
         nn--;
     }
+    /* Writes trail reads (ro <= i, rn <= j), so compaction is in place. */
     while (i < on && j < nn) {
         const rtn_citem *x = &old->v[i], *y = &nw->v[j];
-        uint64_t xh = key_hi(x), yh = key_hi(y), xl, yl;
-        if (xh == yh && (xl = key_lo(x)) == (yl = key_lo(y))) {
+        uint64_t xh = key_hi(x), yh = key_hi(y), xl = key_lo(x), yl = key_lo(y);
+        if (xh == yh && xl == yl) {
             i++;
             j++;
         } else if (xh < yh || (xh == yh && xl < yl)) {
-            rem->v[nr++] = *x;
-            i++;
+            old->v[ro++] = old->v[i++];
         } else {
-            add->v[na++] = *y;
-            j++;
+            nw->v[rn++] = nw->v[j++];
         }
     }
     while (i < on)
-        rem->v[nr++] = old->v[i++];
+        old->v[ro++] = old->v[i++];
     while (j < nn)
-        add->v[na++] = nw->v[j++];
-    rem->n = nr;
-    add->n = na;
-    return RTN_OK;
-}
-
-/* ---- the memo --------------------------------------------------------------
- * A customer's contribution list is a pure function of its entries and
- * flags (and of the context's configuration, which never changes), so a
- * list generated from exactly the entries and flags a customer has now *is*
- * its current list. The memo keeps the latest list of a few busy customers
- * (those with many entries, whose generation is expensive) together with a
- * copy of the entries and flags it came from; a lookup compares them all,
- * so a memoised list is used only when equality is certain, whoever changed
- * the entries since (a failed change, a merge, a snapshot load). Memo
- * memory is optional: when it cannot be had the memo is skipped, never the
- * call failed. */
-#define MEMO_SLOTS 256u
-#define MEMO_MIN_ENTRIES 32u
-#define MEMO_BUDGET (UINT64_C(8) << 20)
-#define MEMO_SCORE_MAX 4u
-
-typedef struct memo_slot {
-    uint32_t ci;     /* customer index; UINT32_MAX when empty */
-    uint32_t score;  /* hits minus conflicting misses: eviction at 0 */
-    uint32_t cflags; /* the customer's flags */
-    uint32_t n, ecap;
-    uint64_t *ent;   /* the entries the list was generated from */
-    rtn_clist items; /* their contribution list */
-} memo_slot;
-
-struct rtn_engine {
-    rtn_clist rem, add; /* the difference of the change being prepared */
-    memo_slot *slot;    /* MEMO_SLOTS, allocated when first needed */
-    uint64_t bytes;     /* held by the slots' buffers */
-};
-
-static struct rtn_engine *engine(rtn_ctx *ctx)
-{
-    if (ctx->engine == NULL)
-        ctx->engine = rtn__calloc(&ctx->mem, sizeof(struct rtn_engine));
-    return ctx->engine;
-}
-
-static uint64_t slot_bytes(const memo_slot *m)
-{
-    return (uint64_t)m->ecap * sizeof(uint64_t) + (uint64_t)m->items.cap * sizeof(rtn_citem);
-}
-
-static void slot_release(rtn_ctx *ctx, memo_slot *m)
-{
-    ctx->engine->bytes -= slot_bytes(m);
-    rtn__free(&ctx->mem, m->ent, (size_t)m->ecap * sizeof(uint64_t));
-    rtn__free(&ctx->mem, m->items.v, (size_t)m->items.cap * sizeof(rtn_citem));
-    memset(m, 0, sizeof(*m));
-    m->ci = UINT32_MAX;
-}
-
-static memo_slot *memo_slot_of(const rtn_ctx *ctx, uint32_t ci)
-{
-    return &ctx->engine->slot[(uint32_t)rtn__hash_u64(ci) & (MEMO_SLOTS - 1)];
-}
-
-/* The memoised list of customer ci when it is exactly its current one. */
-static const rtn_clist *memo_find(rtn_ctx *ctx, uint32_t ci, const rtn_cust *c)
-{
-    memo_slot *m;
-    if (c->n < MEMO_MIN_ENTRIES || ctx->engine->slot == NULL)
-        return NULL;
-    m = memo_slot_of(ctx, ci);
-    if (m->ci != ci || m->n != c->n || m->cflags != c->flags ||
-        memcmp(m->ent, c->ent, (size_t)c->n * sizeof(uint64_t)) != 0)
-        return NULL;
-    if (m->score < MEMO_SCORE_MAX)
-        m->score++;
-    return &m->items;
-}
-
-/* Keep `list` (generated from ent[0..n) and cflags) as customer ci's memo.
- * Takes the list's buffer and gives back another one. */
-static void memo_store(rtn_ctx *ctx, uint32_t ci, uint32_t cflags, const uint64_t *ent, uint32_t n,
-                       rtn_clist *list)
-{
-    struct rtn_engine *e = ctx->engine;
-    memo_slot *m;
-    rtn_clist tmp;
-    uint64_t before;
-    uint32_t i;
-    if (n < MEMO_MIN_ENTRIES || (ctx->mem.cap != 0 && ctx->mem.used > ctx->mem.cap / 2))
-        return;
-    if (e->slot == NULL) {
-        e->slot = rtn__alloc(&ctx->mem, MEMO_SLOTS * sizeof(memo_slot));
-        if (e->slot == NULL)
-            return;
-        memset(e->slot, 0, MEMO_SLOTS * sizeof(memo_slot));
-        for (i = 0; i < MEMO_SLOTS; i++)
-            e->slot[i].ci = UINT32_MAX;
-    }
-    m = memo_slot_of(ctx, ci);
-    if (m->ci != ci && m->ci != UINT32_MAX && --m->score > 0)
-        return; /* a busier customer keeps the slot for now */
-    if (m->ci != ci)
-        m->score = 1;
-    m->ci = UINT32_MAX; /* invalid until complete */
-    before = slot_bytes(m);
-    if (n > m->ecap) {
-        uint64_t *q = rtn__realloc(&ctx->mem, m->ent, (size_t)m->ecap * sizeof(uint64_t),
-                                   (size_t)n * sizeof(uint64_t));
-        if (q == NULL) {
-            e->bytes += slot_bytes(m) - before;
-            slot_release(ctx, m);
-            return;
-        }
-        m->ent = q;
-        m->ecap = n;
-    }
-    memcpy(m->ent, ent, (size_t)n * sizeof(uint64_t));
-    tmp = m->items;
-    m->items = *list;
-    *list = tmp;
-    list->n = 0;
-    m->n = n;
-    m->cflags = cflags;
-    m->ci = ci;
-    e->bytes += slot_bytes(m) - before;
-    if (e->bytes > MEMO_BUDGET)
-        slot_release(ctx, m);
-}
-
-void rtn__contrib_free(rtn_ctx *ctx)
-{
-    struct rtn_engine *e = ctx->engine;
-    uint32_t i;
-    if (e == NULL)
-        return;
-    if (e->slot) {
-        for (i = 0; i < MEMO_SLOTS; i++)
-            slot_release(ctx, &e->slot[i]);
-        rtn__free(&ctx->mem, e->slot, MEMO_SLOTS * sizeof(memo_slot));
-    }
-    rtn__free(&ctx->mem, e->rem.v, (size_t)e->rem.cap * sizeof(rtn_citem));
-    rtn__free(&ctx->mem, e->add.v, (size_t)e->add.cap * sizeof(rtn_citem));
-    rtn__free(&ctx->mem, e, sizeof(*e));
-    ctx->engine = NULL;
+        nw->v[rn++] = nw->v[j++];
+    old->n = ro;
+    nw->n = rn;
 }
 
 static int reserve_items(rtn_ctx *ctx, const rtn_clist *add)
@@ -423,8 +275,6 @@ int rtn__pending_prepare(rtn_ctx *ctx)
 {
     rtn_pending *p = &ctx->pend;
     rtn_cust *c = p->is_new ? NULL : &ctx->cust.c[p->ci];
-    const rtn_clist *old = &ctx->old_items;
-    struct rtn_engine *e;
     rtn_cust nc;
     int rc;
 
@@ -437,8 +287,6 @@ int rtn__pending_prepare(rtn_ctx *ctx)
         (c->flags | p->set_cflags) == c->flags)
         return RTN_OK;
     p->changed = 1;
-    if ((e = engine(ctx)) == NULL)
-        return RTN_ENOMEM;
 
     if (p->is_new) {
         memset(&nc, 0, sizeof(nc));
@@ -458,20 +306,17 @@ int rtn__pending_prepare(rtn_ctx *ctx)
         nc = *c;
         if ((rc = grow_entries(&ctx->mem, &c->ent, &c->cap, p->nnew)))
             return rc;
-        if ((old = memo_find(ctx, p->ci, c)) == NULL) {
-            if ((rc = generate(ctx, c, c->ent, c->n, &ctx->old_items)))
-                return rc;
-            old = &ctx->old_items;
-        }
+        if ((rc = generate(ctx, c, c->ent, c->n, &ctx->old_items)))
+            return rc;
     }
     nc.flags |= p->set_cflags;
-    if ((rc = generate(ctx, &nc, p->newent, p->nnew, &ctx->new_items)) ||
-        (rc = diff_lists(ctx, old, &ctx->new_items, &e->rem, &e->add)) ||
-        (rc = reserve_items(ctx, &e->add)))
+    if ((rc = generate(ctx, &nc, p->newent, p->nnew, &ctx->new_items)))
         return rc;
-    p->nrem = e->rem.n;
-    p->nadd = e->add.n;
-    memo_store(ctx, p->ci, nc.flags, p->newent, p->nnew, &ctx->new_items);
+    diff_lists(&ctx->old_items, &ctx->new_items);
+    if ((rc = reserve_items(ctx, &ctx->new_items)))
+        return rc;
+    p->nrem = ctx->old_items.n;
+    p->nadd = ctx->new_items.n;
     return RTN_OK;
 }
 
@@ -496,8 +341,8 @@ void rtn__pending_commit(rtn_ctx *ctx)
     if (p->nnew)
         memcpy(c->ent, p->newent, p->nnew * sizeof(uint64_t));
     c->n = p->nnew;
-    apply_items(ctx, &ctx->engine->rem, -1);
-    apply_items(ctx, &ctx->engine->add, +1);
+    apply_items(ctx, &ctx->old_items, -1);
+    apply_items(ctx, &ctx->new_items, +1);
     p->changed = 0;
 }
 

@@ -395,6 +395,4 @@ void rtn__core_free(rtn_ctx *ctx)
         rtn__fen_free(m, fens[i]);
     for (i = 0; i < sizeof(prs) / sizeof(prs[0]); i++)
         rtn__pairs_free(m, prs[i]);
-    /* The contribution engine's scratch lives and dies with the core. */
-    rtn__contrib_free(ctx);
 }

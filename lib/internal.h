@@ -279,8 +279,6 @@ void rtn__pending_commit(rtn_ctx *ctx);
  * rtn__contrib_reserve_customer. */
 int rtn__contrib_reserve_customer(rtn_ctx *ctx, uint32_t ci);
 void rtn__contrib_apply_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign);
-/* Free the engine's scratch and memo (ctx->engine); called by rtn__core_free. */
-void rtn__contrib_free(rtn_ctx *ctx);
 
 /* ---- modules -------------------------------------------------------------- */
 
@@ -418,7 +416,6 @@ struct rtn_ctx {
     /* scratch space, reused by every change */
     rtn_pending pend;
     rtn_clist old_items, new_items;
-    struct rtn_engine *engine; /* diff scratch and memo of busy customers (contrib.c) */
     rtn_ivl *ivl_buf;
     uint32_t ivl_cap;
     rtn_ivl *ivl_buf2;

@@ -80,6 +80,35 @@ START_TEST(worked_example)
 }
 END_TEST
 
+/* The seeds' formula taken literally: customers who join and leave within
+ * the period are subtracted from E although E never counted them.
+ * S = 2 (acquired day 0), N = 3 new on day 2 who all churn on day 4:
+ * L = 3, E = 2 + 3 - 3 = 2, retention (2 - 3) / 2 = -50 %, churn 3 / 2 =
+ * 150 %, churn_rate_existing 0 % (no customer of S left), churn_rate_joined
+ * 3 / 5 = 60 %. Bounds are left NaN outside 0..100 %. */
+START_TEST(retention_formula_literal)
+{
+    rtn_ctx *ctx = tu_ctx(NULL);
+    rtn_value v;
+    uint64_t c;
+    tu_push(ctx, RTN_EV_ACQUIRE, TD(0), 1, 0);
+    tu_push(ctx, RTN_EV_ACQUIRE, TD(0), 2, 0);
+    for (c = 3; c <= 5; c++) {
+        tu_push(ctx, RTN_EV_ACQUIRE, TD(2), c, 0);
+        tu_push(ctx, RTN_EV_CHURN, TD(4), c, 0);
+    }
+    v = q(ctx, RTN_METRIC_RETENTION_RATE, 1, 10);
+    ck_assert_double_eq_tol(v.value, -50.0, EPS);
+    ck_assert(isnan(v.lo) && isnan(v.hi));
+    v = q(ctx, RTN_METRIC_CHURN_RATE, 1, 10);
+    ck_assert_double_eq_tol(v.value, 150.0, EPS);
+    ck_assert(isnan(v.lo));
+    ck_assert_double_eq(qv(ctx, RTN_METRIC_CHURN_RATE_EXISTING, 1, 10), 0);
+    ck_assert_double_eq_tol(qv(ctx, RTN_METRIC_CHURN_RATE_JOINED, 1, 10), 60.0, EPS);
+    rtn_ctx_free(ctx);
+}
+END_TEST
+
 /* Customer 1 acquired day 0, churns day 5, active again day 10 (activity).
  * The loss is at bucket 5 (active at instant 5, not at 6); the
  * reactivation at bucket 10 (active from instant 11). */
@@ -652,6 +681,7 @@ static Suite *suite(void)
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, worked_example);
+    tcase_add_test(tc, retention_formula_literal);
     tcase_add_test(tc, reactivation);
     tcase_add_test(tc, inactivity_window);
     tcase_add_test(tc, inactivity_window_hours);

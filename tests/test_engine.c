@@ -1,8 +1,9 @@
 /*
  * test_engine.c: the contribution engine (contrib.c) on busy customers:
- * customers with many day entries go through the memo of contribution
- * lists, which must give exactly what regeneration gives whatever the
- * order of events, including late events and reactivations.
+ * customers with hundreds of day entries, whose contribution lists differ
+ * in the middle, at both ends or not at all from one change to the next,
+ * give the same results whatever the order of events, including late
+ * events and reactivations.
  */
 #include "testutil.h"
 
@@ -23,10 +24,10 @@ static int by_time_desc(const void *x, const void *y)
     return a->time > b->time ? -1 : a->time < b->time;
 }
 
-/* A few customers with hundreds of events each (well over the memo's
- * threshold of entries), pushed in four orders: generated (random), time
- * order reversed (every event late), grouped by customer (the memo hits on
- * every change), and shuffled. */
+/* A few customers with hundreds of events each, pushed in four orders:
+ * generated (random), time order reversed (every event late), grouped by
+ * customer in time order (every change at the end of the lists), and
+ * shuffled. */
 static void busy_orders(const rtn_config *cfg, uint64_t seed, uint32_t days)
 {
     tu_stream s;
