@@ -85,8 +85,9 @@ int64_t rtn__pairs_contain(const rtn_pairs *p, uint32_t x, uint32_t y)
     uint32_t i;
     for (i = 0; i < p->cap; i++) {
         const rtn_pslot *e = &p->s[i];
-        if (e->a < x && e->b >= y)
-            s += e->count; /* unused slots hold count 0 */
+        /* Branch-free: the comparisons are unpredictable. Unused slots
+         * hold count 0. */
+        s += (int64_t)((e->a < x) & (e->b >= y)) * e->count;
     }
     return s;
 }
@@ -97,8 +98,7 @@ int64_t rtn__pairs_triple(const rtn_pairs *p, uint32_t x, uint32_t y)
     uint32_t i;
     for (i = 0; i < p->cap; i++) {
         const rtn_pslot *e = &p->s[i];
-        if (e->a < x && e->b >= x && e->b < y && e->c >= y)
-            s += e->count;
+        s += (int64_t)((e->a < x) & (e->b >= x) & (e->b < y) & (e->c >= y)) * e->count;
     }
     return s;
 }
