@@ -114,9 +114,9 @@ int main(int argc, char **argv)
     rtn_stats st;
     double t0, t1, c0, c1;
     int rc;
-    static const int qm[] = {RTN_METRIC_RETENTION_RATE, RTN_METRIC_CHURN_RATE_EXISTING,
+    static const int qm[] = {RTN_METRIC_RETENTION_RATE,        RTN_METRIC_CHURN_RATE_EXISTING,
                              RTN_METRIC_REPEAT_PURCHASE_RATIO, RTN_METRIC_BUYERS,
-                             RTN_METRIC_LOYAL_CUSTOMER_RATE, RTN_METRIC_CUSTOMER_LIFETIME_VALUE};
+                             RTN_METRIC_LOYAL_CUSTOMER_RATE,   RTN_METRIC_CUSTOMER_LIFETIME_VALUE};
 
     if (n_cust == 0 || n_events < n_cust) {
         fprintf(stderr, "usage: bench_ingest [events >= customers] [customers > 0]\n");
@@ -211,8 +211,8 @@ int main(int argc, char **argv)
             }
         }
         q1 = now_s();
-        printf("query %-24s %10.0f ns/query (last value %.4g)\n", info.name,
-               (q1 - q0) * 1e9 / reps, v.value);
+        printf("query %-24s %10.0f ns/query (last value %.4g)\n", info.name, (q1 - q0) * 1e9 / reps,
+               v.value);
     }
     rtn_ctx_free(ctx);
     free(ev);

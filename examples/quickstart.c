@@ -39,11 +39,11 @@ static int push(rtn_ctx *ctx, int type, int day, uint64_t customer, double value
 
 int main(void)
 {
-    static const int report[] = {
-        RTN_METRIC_CUSTOMERS_START, RTN_METRIC_CUSTOMERS_NEW, RTN_METRIC_CUSTOMERS_LOST,
-        RTN_METRIC_CUSTOMERS_END, RTN_METRIC_RETENTION_RATE, RTN_METRIC_CHURN_RATE,
-        RTN_METRIC_REPEAT_PURCHASE_RATIO, RTN_METRIC_AVERAGE_ORDER_VALUE,
-        RTN_METRIC_CUSTOMER_LIFETIME_VALUE, RTN_METRIC_REFERRAL_RATE};
+    static const int report[] = {RTN_METRIC_CUSTOMERS_START,         RTN_METRIC_CUSTOMERS_NEW,
+                                 RTN_METRIC_CUSTOMERS_LOST,          RTN_METRIC_CUSTOMERS_END,
+                                 RTN_METRIC_RETENTION_RATE,          RTN_METRIC_CHURN_RATE,
+                                 RTN_METRIC_REPEAT_PURCHASE_RATIO,   RTN_METRIC_AVERAGE_ORDER_VALUE,
+                                 RTN_METRIC_CUSTOMER_LIFETIME_VALUE, RTN_METRIC_REFERRAL_RATE};
     rtn_ctx *ctx = NULL;
     rtn_config cfg;
     size_t i;
@@ -91,7 +91,8 @@ int main(void)
         info.size = sizeof info;
         rtn_metric_info_get(&info, RTN_METRIC_AVERAGE_ORDER_VALUE);
         rtn_value_init(&v, RTN_VALUE_VERSION);
-        rc = rtn_query(&v, ctx, RTN_METRIC_AVERAGE_ORDER_VALUE, JAN1 + 31 * DAY, JAN1 + 59 * DAY, NULL);
+        rc = rtn_query(&v, ctx, RTN_METRIC_AVERAGE_ORDER_VALUE, JAN1 + 31 * DAY, JAN1 + 59 * DAY,
+                       NULL);
         printf("February 2026\n");
         if (rc == RTN_OK)
             print_value(info.name, &v, &info);

@@ -100,11 +100,14 @@ static void some_queries(rtn_ctx *ctx, const hooks *h)
     for (i = 0; i < 8; i++)
         rtn_value_init(&v[i], sizeof v[i]);
     ck_assert_int_eq(rtn_query(&v[0], ctx, RTN_METRIC_RETENTION_RATE, TD(3), TD(20), NULL), RTN_OK);
-    ck_assert_int_eq(rtn_query(&v[0], ctx, RTN_METRIC_REPEAT_PURCHASE_RATIO, TD(0), TD(30), NULL), RTN_OK);
+    ck_assert_int_eq(rtn_query(&v[0], ctx, RTN_METRIC_REPEAT_PURCHASE_RATIO, TD(0), TD(30), NULL),
+                     RTN_OK);
     ck_assert_int_eq(rtn_query_series(v, 8, &n, ctx, RTN_METRIC_CHURN_RATE_EXISTING, TD(0), TD(35),
-                                      RTN_EVERY_WEEK, NULL), RTN_OK);
+                                      RTN_EVERY_WEEK, NULL),
+                     RTN_OK);
     rc = rtn_survival(pts, 64, &n, NULL, ctx, TD(30));
-    ck_assert_msg(rc == RTN_OK || rc == RTN_EMETRIC || (rc == RTN_ENOMEM && h->failed == before + 1),
+    ck_assert_msg(rc == RTN_OK || rc == RTN_EMETRIC ||
+                      (rc == RTN_ENOMEM && h->failed == before + 1),
                   "survival: %d", rc);
 }
 
@@ -133,12 +136,14 @@ static long run(long k, const tu_stream *s)
             ck_assert_int_eq(h.failed, before);
             tu_push_ev(ref, &s->ev[i]);
         } else {
-            ck_assert_msg(rc == RTN_ENOMEM, "k=%ld event %zu: %d %s", k, i, rc, rtn_ctx_last_error(ctx));
+            ck_assert_msg(rc == RTN_ENOMEM, "k=%ld event %zu: %d %s", k, i, rc,
+                          rtn_ctx_last_error(ctx));
             ck_assert_int_eq(h.failed, before + 1);
             compare(ctx, ref, &h, k, "after the failure");
             /* Still usable: the same event goes in now. */
             rc = rtn_push(ctx, &s->ev[i]);
-            ck_assert_msg(rc == RTN_OK, "k=%ld retry %zu: %d %s", k, i, rc, rtn_ctx_last_error(ctx));
+            ck_assert_msg(rc == RTN_OK, "k=%ld retry %zu: %d %s", k, i, rc,
+                          rtn_ctx_last_error(ctx));
             tu_push_ev(ref, &s->ev[i]);
         }
         if (i % 97 == 0)

@@ -112,10 +112,13 @@ START_TEST(bad_events)
     /* Scores off their scale or not integral (defaults: NPS 0..10, CSAT
      * 1..5, CES 1..7). */
     {
-        static const struct { int type; double v; } scores[] = {
-            {RTN_EV_NPS, -1}, {RTN_EV_NPS, 11}, {RTN_EV_NPS, 5.5}, {RTN_EV_NPS, NAN},
-            {RTN_EV_NPS, INFINITY}, {RTN_EV_CSAT, 0}, {RTN_EV_CSAT, 6}, {RTN_EV_CSAT, 4.5},
-            {RTN_EV_CES, 0}, {RTN_EV_CES, 8}, {RTN_EV_CES, NAN}};
+        static const struct {
+            int type;
+            double v;
+        } scores[] = {{RTN_EV_NPS, -1},  {RTN_EV_NPS, 11},       {RTN_EV_NPS, 5.5},
+                      {RTN_EV_NPS, NAN}, {RTN_EV_NPS, INFINITY}, {RTN_EV_CSAT, 0},
+                      {RTN_EV_CSAT, 6},  {RTN_EV_CSAT, 4.5},     {RTN_EV_CES, 0},
+                      {RTN_EV_CES, 8},   {RTN_EV_CES, NAN}};
         for (i = 0; i < sizeof scores / sizeof scores[0]; i++) {
             e = tu_ev(scores[i].type, TD(3), 4, scores[i].v);
             bad(t.a, &e, RTN_ESCORE);
@@ -218,30 +221,104 @@ static void bad_config(void (*edit)(rtn_config *), int code)
     ck_assert_ptr_null(ctx);
 }
 
-static void *fake_malloc(size_t n, void *u) { (void)u; return malloc(n); }
-static void fake_free(void *p, void *u) { (void)u; free(p); }
+static void *fake_malloc(size_t n, void *u)
+{
+    (void)u;
+    return malloc(n);
+}
+static void fake_free(void *p, void *u)
+{
+    (void)u;
+    free(p);
+}
 
-static void c_res(rtn_config *c) { c->resolution = 2; }
-static void c_res_neg(rtn_config *c) { c->resolution = -1; }
-static void c_off_hi(rtn_config *c) { c->day_offset_minutes = 1440; }
-static void c_off_lo(rtn_config *c) { c->day_offset_minutes = -1440; }
-static void c_inact(rtn_config *c) { c->inactivity_days = -1; }
-static void c_inact_hi(rtn_config *c) { c->inactivity_days = 36501; }
-static void c_hooks(rtn_config *c) { c->allocator.malloc_fn = fake_malloc; c->allocator.free_fn = fake_free; }
-static void c_loyal_k(rtn_config *c) { c->loyal_min_purchases = 0; }
-static void c_loyal_w(rtn_config *c) { c->loyal_window_days = 0; }
-static void c_margin0(rtn_config *c) { c->gross_margin = 0; }
-static void c_margin_hi(rtn_config *c) { c->gross_margin = 1.5; }
-static void c_margin_nan(rtn_config *c) { c->gross_margin = NAN; }
-static void c_csat(rtn_config *c) { c->csat_min = 5; c->csat_max = 5; }
-static void c_csat_sat(rtn_config *c) { c->csat_satisfied = 6; }
-static void c_ces(rtn_config *c) { c->ces_min = 7; c->ces_max = 1; }
-static void c_value_ev(rtn_config *c) { c->value_event = 99; }
-static void c_health_neg(rtn_config *c) { c->health.recency = -0.1; }
-static void c_health_zero(rtn_config *c) { memset(&c->health, 0, sizeof c->health); }
-static void c_health_nan(rtn_config *c) { c->health.monetary = NAN; }
-static void c_size_small(rtn_config *c) { c->size = 8; }
-static void c_size_big(rtn_config *c) { c->size = sizeof *c + 4; }
+static void c_res(rtn_config *c)
+{
+    c->resolution = 2;
+}
+static void c_res_neg(rtn_config *c)
+{
+    c->resolution = -1;
+}
+static void c_off_hi(rtn_config *c)
+{
+    c->day_offset_minutes = 1440;
+}
+static void c_off_lo(rtn_config *c)
+{
+    c->day_offset_minutes = -1440;
+}
+static void c_inact(rtn_config *c)
+{
+    c->inactivity_days = -1;
+}
+static void c_inact_hi(rtn_config *c)
+{
+    c->inactivity_days = 36501;
+}
+static void c_hooks(rtn_config *c)
+{
+    c->allocator.malloc_fn = fake_malloc;
+    c->allocator.free_fn = fake_free;
+}
+static void c_loyal_k(rtn_config *c)
+{
+    c->loyal_min_purchases = 0;
+}
+static void c_loyal_w(rtn_config *c)
+{
+    c->loyal_window_days = 0;
+}
+static void c_margin0(rtn_config *c)
+{
+    c->gross_margin = 0;
+}
+static void c_margin_hi(rtn_config *c)
+{
+    c->gross_margin = 1.5;
+}
+static void c_margin_nan(rtn_config *c)
+{
+    c->gross_margin = NAN;
+}
+static void c_csat(rtn_config *c)
+{
+    c->csat_min = 5;
+    c->csat_max = 5;
+}
+static void c_csat_sat(rtn_config *c)
+{
+    c->csat_satisfied = 6;
+}
+static void c_ces(rtn_config *c)
+{
+    c->ces_min = 7;
+    c->ces_max = 1;
+}
+static void c_value_ev(rtn_config *c)
+{
+    c->value_event = 99;
+}
+static void c_health_neg(rtn_config *c)
+{
+    c->health.recency = -0.1;
+}
+static void c_health_zero(rtn_config *c)
+{
+    memset(&c->health, 0, sizeof c->health);
+}
+static void c_health_nan(rtn_config *c)
+{
+    c->health.monetary = NAN;
+}
+static void c_size_small(rtn_config *c)
+{
+    c->size = 8;
+}
+static void c_size_big(rtn_config *c)
+{
+    c->size = sizeof *c + 4;
+}
 
 START_TEST(config_errors)
 {
@@ -350,31 +427,40 @@ START_TEST(bad_queries)
 
     /* Series: unknown bucket, count first, too small a buffer. */
     rtn_value_init(&arr[0], sizeof arr[0]);
-    ck_assert_int_eq(rtn_query_series(arr, 4, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(3), 0, NULL),
-                     RTN_EPERIOD);
-    ck_assert_int_eq(rtn_query_series(arr, 4, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(3), 5, NULL),
-                     RTN_EPERIOD);
-    ck_assert_int_eq(rtn_query_series(arr, 4, NULL, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(3), 1, NULL),
-                     RTN_EINVAL);
-    ck_assert_int_eq(rtn_query_series(arr, 4, &n, NULL, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(3), 1, NULL),
-                     RTN_EINVAL);
-    ck_assert_int_eq(rtn_query_series(NULL, 4, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(3), 1, NULL),
-                     RTN_EINVAL);
+    ck_assert_int_eq(
+        rtn_query_series(arr, 4, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(3), 0, NULL),
+        RTN_EPERIOD);
+    ck_assert_int_eq(
+        rtn_query_series(arr, 4, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(3), 5, NULL),
+        RTN_EPERIOD);
+    ck_assert_int_eq(
+        rtn_query_series(arr, 4, NULL, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(3), 1, NULL),
+        RTN_EINVAL);
+    ck_assert_int_eq(
+        rtn_query_series(arr, 4, &n, NULL, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(3), 1, NULL),
+        RTN_EINVAL);
+    ck_assert_int_eq(
+        rtn_query_series(NULL, 4, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(3), 1, NULL),
+        RTN_EINVAL);
     ck_assert_int_eq(rtn_query_series(arr, 4, &n, t.a, 55, TD(0), TD(3), 1, NULL), RTN_EMETRIC);
-    ck_assert_int_eq(rtn_query_series(arr, 4, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(3), TD(0), 1, NULL),
-                     RTN_EPERIOD);
+    ck_assert_int_eq(
+        rtn_query_series(arr, 4, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(3), TD(0), 1, NULL),
+        RTN_EPERIOD);
     n = 0;
-    ck_assert_int_eq(rtn_query_series(NULL, 0, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(10), RTN_EVERY_DAY,
-                                      NULL), RTN_ERANGE);
+    ck_assert_int_eq(rtn_query_series(NULL, 0, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(10),
+                                      RTN_EVERY_DAY, NULL),
+                     RTN_ERANGE);
     ck_assert_uint_eq(n, 10);
     arr[0].value = 12345;
-    ck_assert_int_eq(rtn_query_series(arr, 4, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(10), RTN_EVERY_DAY,
-                                      NULL), RTN_ERANGE);
+    ck_assert_int_eq(rtn_query_series(arr, 4, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(10),
+                                      RTN_EVERY_DAY, NULL),
+                     RTN_ERANGE);
     ck_assert_uint_eq(n, 10);
     ck_assert_double_eq(arr[0].value, 12345); /* nothing written */
     /* Weekly: [Thu Jan 1, Sat Jan 10) is two ISO weeks. */
-    ck_assert_int_eq(rtn_query_series(NULL, 0, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(9), RTN_EVERY_WEEK,
-                                      NULL), RTN_ERANGE);
+    ck_assert_int_eq(rtn_query_series(NULL, 0, &n, t.a, RTN_METRIC_CUSTOMERS_NEW, TD(0), TD(9),
+                                      RTN_EVERY_WEEK, NULL),
+                     RTN_ERANGE);
     ck_assert_uint_eq(n, 2);
     twin_check(&t);
     twin_close(&t);
@@ -425,23 +511,61 @@ START_TEST(version)
 END_TEST
 
 /* Every enum value of rtn_metric, from the header. */
-static const int all_metrics[] = {
-    RTN_METRIC_RETENTION_RATE, RTN_METRIC_CHURN_RATE, RTN_METRIC_CHURN_RATE_EXISTING,
-    RTN_METRIC_CHURN_RATE_JOINED, RTN_METRIC_CUSTOMERS_START, RTN_METRIC_CUSTOMERS_END,
-    RTN_METRIC_CUSTOMERS_NEW, RTN_METRIC_CUSTOMERS_REACTIVATED, RTN_METRIC_CUSTOMERS_LOST,
-    RTN_METRIC_REPEAT_PURCHASE_RATIO, RTN_METRIC_PURCHASE_FREQUENCY, RTN_METRIC_AVERAGE_ORDER_VALUE,
-    RTN_METRIC_PRODUCT_RETURN_RATE, RTN_METRIC_LOYAL_CUSTOMER_RATE, RTN_METRIC_CUSTOMER_LIFETIME_VALUE,
-    RTN_METRIC_REFERRALS, RTN_METRIC_REFERRAL_RATE, RTN_METRIC_PURCHASES, RTN_METRIC_REVENUE,
-    RTN_METRIC_BUYERS, RTN_METRIC_NPS, RTN_METRIC_CSAT, RTN_METRIC_CSAT_MEAN, RTN_METRIC_CES,
-    RTN_METRIC_ACTIVE_CUSTOMERS, RTN_METRIC_DAU, RTN_METRIC_WAU, RTN_METRIC_MAU, RTN_METRIC_STICKINESS,
-    RTN_METRIC_FEATURE_ADOPTION_RATE, RTN_METRIC_FEATURE_USAGE, RTN_METRIC_PAGE_VIEWS, RTN_METRIC_SHARES,
-    RTN_METRIC_CONVERSION_RATE, RTN_METRIC_CART_ABANDONMENT_RATE, RTN_METRIC_CALL_ABANDONMENT_RATE,
-    RTN_METRIC_TIME_TO_RESOLUTION, RTN_METRIC_TIME_TO_VALUE, RTN_METRIC_INTERACTION_CHANGE,
-    RTN_METRIC_HEALTH_SCORE, RTN_METRIC_MRR, RTN_METRIC_MRR_NEW, RTN_METRIC_MRR_EXPANSION,
-    RTN_METRIC_MRR_CONTRACTION, RTN_METRIC_MRR_CHURNED, RTN_METRIC_MRR_REACTIVATION,
-    RTN_METRIC_REVENUE_CHURN_RATE, RTN_METRIC_GROSS_REVENUE_RETENTION, RTN_METRIC_NET_REVENUE_RETENTION,
-    RTN_METRIC_QUICK_RATIO, RTN_METRIC_ARPA, RTN_METRIC_LIFECYCLE_NEW, RTN_METRIC_LIFECYCLE_RETURNING,
-    RTN_METRIC_LIFECYCLE_RESURRECTED, RTN_METRIC_LIFECYCLE_DORMANT};
+static const int all_metrics[] = {RTN_METRIC_RETENTION_RATE,
+                                  RTN_METRIC_CHURN_RATE,
+                                  RTN_METRIC_CHURN_RATE_EXISTING,
+                                  RTN_METRIC_CHURN_RATE_JOINED,
+                                  RTN_METRIC_CUSTOMERS_START,
+                                  RTN_METRIC_CUSTOMERS_END,
+                                  RTN_METRIC_CUSTOMERS_NEW,
+                                  RTN_METRIC_CUSTOMERS_REACTIVATED,
+                                  RTN_METRIC_CUSTOMERS_LOST,
+                                  RTN_METRIC_REPEAT_PURCHASE_RATIO,
+                                  RTN_METRIC_PURCHASE_FREQUENCY,
+                                  RTN_METRIC_AVERAGE_ORDER_VALUE,
+                                  RTN_METRIC_PRODUCT_RETURN_RATE,
+                                  RTN_METRIC_LOYAL_CUSTOMER_RATE,
+                                  RTN_METRIC_CUSTOMER_LIFETIME_VALUE,
+                                  RTN_METRIC_REFERRALS,
+                                  RTN_METRIC_REFERRAL_RATE,
+                                  RTN_METRIC_PURCHASES,
+                                  RTN_METRIC_REVENUE,
+                                  RTN_METRIC_BUYERS,
+                                  RTN_METRIC_NPS,
+                                  RTN_METRIC_CSAT,
+                                  RTN_METRIC_CSAT_MEAN,
+                                  RTN_METRIC_CES,
+                                  RTN_METRIC_ACTIVE_CUSTOMERS,
+                                  RTN_METRIC_DAU,
+                                  RTN_METRIC_WAU,
+                                  RTN_METRIC_MAU,
+                                  RTN_METRIC_STICKINESS,
+                                  RTN_METRIC_FEATURE_ADOPTION_RATE,
+                                  RTN_METRIC_FEATURE_USAGE,
+                                  RTN_METRIC_PAGE_VIEWS,
+                                  RTN_METRIC_SHARES,
+                                  RTN_METRIC_CONVERSION_RATE,
+                                  RTN_METRIC_CART_ABANDONMENT_RATE,
+                                  RTN_METRIC_CALL_ABANDONMENT_RATE,
+                                  RTN_METRIC_TIME_TO_RESOLUTION,
+                                  RTN_METRIC_TIME_TO_VALUE,
+                                  RTN_METRIC_INTERACTION_CHANGE,
+                                  RTN_METRIC_HEALTH_SCORE,
+                                  RTN_METRIC_MRR,
+                                  RTN_METRIC_MRR_NEW,
+                                  RTN_METRIC_MRR_EXPANSION,
+                                  RTN_METRIC_MRR_CONTRACTION,
+                                  RTN_METRIC_MRR_CHURNED,
+                                  RTN_METRIC_MRR_REACTIVATION,
+                                  RTN_METRIC_REVENUE_CHURN_RATE,
+                                  RTN_METRIC_GROSS_REVENUE_RETENTION,
+                                  RTN_METRIC_NET_REVENUE_RETENTION,
+                                  RTN_METRIC_QUICK_RATIO,
+                                  RTN_METRIC_ARPA,
+                                  RTN_METRIC_LIFECYCLE_NEW,
+                                  RTN_METRIC_LIFECYCLE_RETURNING,
+                                  RTN_METRIC_LIFECYCLE_RESURRECTED,
+                                  RTN_METRIC_LIFECYCLE_DORMANT};
 
 START_TEST(metric_catalogue)
 {

@@ -188,7 +188,8 @@ START_TEST(inactivity_window_hours)
     tu_push(ctx, RTN_EV_ACTIVITY, T0 + 10 * 60000, 1, 0);
     ck_assert_double_eq(tu_query(ctx, RTN_METRIC_CUSTOMERS_END, T0, T0 + 24 * T_HOUR).value, 1);
     ck_assert_double_eq(tu_query(ctx, RTN_METRIC_CUSTOMERS_END, T0, T0 + 25 * T_HOUR).value, 0);
-    ck_assert_double_eq(tu_query(ctx, RTN_METRIC_CUSTOMERS_LOST, T0 + 24 * T_HOUR, T0 + 25 * T_HOUR).value, 1);
+    ck_assert_double_eq(
+        tu_query(ctx, RTN_METRIC_CUSTOMERS_LOST, T0 + 24 * T_HOUR, T0 + 25 * T_HOUR).value, 1);
     rtn_ctx_free(ctx);
 }
 END_TEST
@@ -518,8 +519,8 @@ START_TEST(bounds_floored)
 }
 END_TEST
 
-static size_t series(rtn_ctx *ctx, int metric, int64_t from, int64_t to, int every,
-                     rtn_value *out, size_t cap)
+static size_t series(rtn_ctx *ctx, int metric, int64_t from, int64_t to, int every, rtn_value *out,
+                     size_t cap)
 {
     size_t n = 0, i;
     int rc;
@@ -561,7 +562,8 @@ START_TEST(series_calendar)
     tu_push(ctx, RTN_EV_ACQUIRE, utc(2026, 2, 3), 5, 0);
     tu_push(ctx, RTN_EV_ACQUIRE, utc(2025, 9, 30), 6, 0);
 
-    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, utc(2025, 12, 31), utc(2026, 1, 12), RTN_EVERY_WEEK, v, 8);
+    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, utc(2025, 12, 31), utc(2026, 1, 12), RTN_EVERY_WEEK,
+               v, 8);
     ck_assert_uint_eq(n, 2);
     ck_assert_int_eq(v[0].from, utc(2025, 12, 31));
     ck_assert_int_eq(v[0].to, utc(2026, 1, 5));
@@ -571,7 +573,8 @@ START_TEST(series_calendar)
     ck_assert_double_eq(v[1].value, 1);
 
     /* [Nov 15, Feb 10): Nov 15..Dec 1, Dec, Jan, Feb 1..10. */
-    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, utc(2025, 11, 15), utc(2026, 2, 10), RTN_EVERY_MONTH, v, 8);
+    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, utc(2025, 11, 15), utc(2026, 2, 10), RTN_EVERY_MONTH,
+               v, 8);
     ck_assert_uint_eq(n, 4);
     ck_assert_int_eq(v[0].to, utc(2025, 12, 1));
     ck_assert_int_eq(v[1].from, utc(2025, 12, 1));
@@ -583,10 +586,12 @@ START_TEST(series_calendar)
     ck_assert_double_eq(v[2].value, 2);
     ck_assert_double_eq(v[3].value, 1);
     /* Each bucket equals the plain query over it. */
-    ck_assert_double_eq(v[2].value, tu_query(ctx, RTN_METRIC_CUSTOMERS_NEW, v[2].from, v[2].to).value);
+    ck_assert_double_eq(v[2].value,
+                        tu_query(ctx, RTN_METRIC_CUSTOMERS_NEW, v[2].from, v[2].to).value);
 
     /* Quarters [Aug 1 2025, Apr 1 2026): Q3 (clipped), Q4, Q1. */
-    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, utc(2025, 8, 1), utc(2026, 4, 1), RTN_EVERY_QUARTER, v, 8);
+    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, utc(2025, 8, 1), utc(2026, 4, 1), RTN_EVERY_QUARTER,
+               v, 8);
     ck_assert_uint_eq(n, 3);
     ck_assert_int_eq(v[0].from, utc(2025, 8, 1));
     ck_assert_int_eq(v[1].from, utc(2025, 10, 1));
@@ -597,14 +602,16 @@ START_TEST(series_calendar)
     ck_assert_double_eq(v[2].value, 3);
 
     /* Days; an instant metric per day. */
-    n = series(ctx, RTN_METRIC_CUSTOMERS_END, utc(2026, 1, 3), utc(2026, 1, 6), RTN_EVERY_DAY, v, 8);
+    n = series(ctx, RTN_METRIC_CUSTOMERS_END, utc(2026, 1, 3), utc(2026, 1, 6), RTN_EVERY_DAY, v,
+               8);
     ck_assert_uint_eq(n, 3);
     ck_assert_double_eq(v[0].value, 3); /* at Jan 4: customers 6, 4, 1 */
     ck_assert_double_eq(v[1].value, 4); /* at Jan 5: + 2 (acquired Jan 4, 23:00) */
     ck_assert_double_eq(v[2].value, 5); /* at Jan 6: + 3 */
 
     /* An empty period has no buckets. */
-    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, utc(2026, 1, 3), utc(2026, 1, 3), RTN_EVERY_DAY, v, 8);
+    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, utc(2026, 1, 3), utc(2026, 1, 3), RTN_EVERY_DAY, v,
+               8);
     ck_assert_uint_eq(n, 0);
     rtn_ctx_free(ctx);
 }
@@ -623,7 +630,8 @@ START_TEST(series_day_offset)
     ctx = tu_ctx(&cfg);
     tu_push(ctx, RTN_EV_ACQUIRE, utc(2026, 1, 31) + 23 * T_HOUR, 1, 0);
     tu_push(ctx, RTN_EV_ACQUIRE, utc(2026, 1, 31) + 21 * T_HOUR, 2, 0);
-    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, utc(2026, 1, 1), utc(2026, 3, 1), RTN_EVERY_MONTH, v, 4);
+    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, utc(2026, 1, 1), utc(2026, 3, 1), RTN_EVERY_MONTH, v,
+               4);
     ck_assert_uint_eq(n, 2);
     ck_assert_int_eq(v[0].from, utc(2026, 1, 1) - 2 * T_HOUR);
     ck_assert_int_eq(v[1].from, utc(2026, 2, 1) - 2 * T_HOUR);
@@ -657,13 +665,17 @@ START_TEST(hour_resolution)
     ctx = tu_ctx(&cfg);
     tu_push(ctx, RTN_EV_ACQUIRE, TD(1) + 10 * T_HOUR + 30 * 60000, 1, 0);
     tu_push(ctx, RTN_EV_CHURN, TD(1) + 15 * T_HOUR, 1, 0);
-    ck_assert_double_eq(tu_query(ctx, RTN_METRIC_CUSTOMERS_NEW, TD(1) + 10 * T_HOUR, TD(1) + 11 * T_HOUR).value, 1);
-    ck_assert_double_eq(tu_query(ctx, RTN_METRIC_CUSTOMERS_NEW, TD(1) + 11 * T_HOUR, TD(1) + 12 * T_HOUR).value, 0);
-    ck_assert_double_eq(tu_query(ctx, RTN_METRIC_CUSTOMERS_END, T0, TD(1) + 11 * T_HOUR - 1).value, 0);
+    ck_assert_double_eq(
+        tu_query(ctx, RTN_METRIC_CUSTOMERS_NEW, TD(1) + 10 * T_HOUR, TD(1) + 11 * T_HOUR).value, 1);
+    ck_assert_double_eq(
+        tu_query(ctx, RTN_METRIC_CUSTOMERS_NEW, TD(1) + 11 * T_HOUR, TD(1) + 12 * T_HOUR).value, 0);
+    ck_assert_double_eq(tu_query(ctx, RTN_METRIC_CUSTOMERS_END, T0, TD(1) + 11 * T_HOUR - 1).value,
+                        0);
     ck_assert_double_eq(tu_query(ctx, RTN_METRIC_CUSTOMERS_END, T0, TD(1) + 11 * T_HOUR).value, 1);
     ck_assert_double_eq(tu_query(ctx, RTN_METRIC_CUSTOMERS_END, T0, TD(1) + 15 * T_HOUR).value, 1);
     ck_assert_double_eq(tu_query(ctx, RTN_METRIC_CUSTOMERS_END, T0, TD(1) + 16 * T_HOUR).value, 0);
-    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, TD(0) + 12 * T_HOUR, TD(2) + 6 * T_HOUR, RTN_EVERY_DAY, v, 4);
+    n = series(ctx, RTN_METRIC_CUSTOMERS_NEW, TD(0) + 12 * T_HOUR, TD(2) + 6 * T_HOUR,
+               RTN_EVERY_DAY, v, 4);
     ck_assert_uint_eq(n, 3);
     ck_assert_int_eq(v[0].from, TD(0) + 12 * T_HOUR);
     ck_assert_int_eq(v[0].to, TD(1));

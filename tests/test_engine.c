@@ -46,8 +46,8 @@ static void busy_orders(const rtn_config *cfg, uint64_t seed, uint32_t days)
         tu_push_all(ctx[k], s.ev, s.n);
     }
     for (k = 1; k < 4; k++)
-        ck_assert_msg(tu_compare_all(ctx[0], ctx[k], days, why, sizeof why) == 0, "seed %llu order %d: %s",
-                      (unsigned long long)seed, k, why);
+        ck_assert_msg(tu_compare_all(ctx[0], ctx[k], days, why, sizeof why) == 0,
+                      "seed %llu order %d: %s", (unsigned long long)seed, k, why);
     for (k = 0; k < 4; k++)
         rtn_ctx_free(ctx[k]);
     tu_stream_free(&s);
