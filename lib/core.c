@@ -12,45 +12,53 @@ static int push(rtn_ctx *ctx, rtn_clist *o, uint32_t k, uint32_t a, uint32_t b, 
 }
 
 /* Loyal instants: purchases in [t - W, t) reach the threshold, intersected
- * with the active instants (s, l] of each interval. */
+ * with the active instants (s, l] of each interval. The purchase buckets are
+ * first gathered into scratch (bucket, count), then swept: each adds its
+ * count at bucket + 1 and removes it at bucket + W + 1. Loyal periods
+ * [on, off) follow the purchases in the scratch. */
 static int gen_loyal(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
 {
     uint32_t w = ctx->loyal_window, k = (uint32_t)ctx->cfg.loyal_min_purchases;
-    uint32_t i = 0, j = 0, nl = 0, on = 0, x;
+    uint32_t i, j = 0, np = 0, nl = 0, on = 0, x;
+    uint64_t total = 0;
     int64_t f = 0;
     int loyal = 0;
-    /* Sweep additions at d + 1 and removals at d + w + 1. */
-    while (i < g->n || j < g->n) {
-        uint32_t ta = UINT32_MAX, tr = UINT32_MAX, t;
-        while (i < g->n && rtn__e_purch(g->ent[i]) == 0)
-            i++;
-        while (j < g->n && rtn__e_purch(g->ent[j]) == 0)
-            j++;
-        if (i < g->n)
-            ta = rtn__e_bucket(g->ent[i]) + 1;
-        if (j < g->n)
-            tr = rtn__e_bucket(g->ent[j]) + w + 1;
-        if (i >= g->n && j >= g->n)
-            break;
-        t = ta < tr ? ta : tr;
-        while (i < g->n && (rtn__e_purch(g->ent[i]) == 0 || rtn__e_bucket(g->ent[i]) + 1 == t)) {
-            f += rtn__e_purch(g->ent[i]);
-            i++;
+    rtn_ivl *pb, *lv;
+    for (i = 0; i < g->n; i++)
+        if (rtn__e_purch(g->ent[i])) {
+            np++;
+            total += rtn__e_purch(g->ent[i]);
         }
-        while (j < g->n && (rtn__e_purch(g->ent[j]) == 0 || rtn__e_bucket(g->ent[j]) + w + 1 == t)) {
-            f -= rtn__e_purch(g->ent[j]);
-            j++;
+    if (total < k)
+        return RTN_OK; /* never loyal */
+    if (rtn__grow(&ctx->mem, (void **)&ctx->ivl_buf2, &ctx->ivl_cap2, 2 * np + 1, sizeof(rtn_ivl)))
+        return RTN_ENOMEM;
+    pb = ctx->ivl_buf2;
+    lv = ctx->ivl_buf2 + np;
+    for (i = 0, np = 0; i < g->n; i++)
+        if (rtn__e_purch(g->ent[i])) {
+            pb[np].s = rtn__e_bucket(g->ent[i]);
+            pb[np].l = rtn__e_purch(g->ent[i]);
+            np++;
         }
+    /* Buckets are distinct, so each instant has at most one addition and
+     * one removal; additions come first at equal instants (W >= 1 keeps
+     * them apart anyway). */
+    i = 0;
+    while (j < np) {
+        uint32_t ta = i < np ? pb[i].s + 1 : UINT32_MAX, tr = pb[j].s + w + 1;
+        uint32_t t = ta < tr ? ta : tr;
+        if (ta == t)
+            f += pb[i++].l;
+        if (tr == t)
+            f -= pb[j++].l;
         if (!loyal && f >= (int64_t)k) {
             loyal = 1;
             on = t;
         } else if (loyal && f < (int64_t)k) {
             loyal = 0;
-            if (nl == ctx->ivl_cap2 &&
-                rtn__grow(&ctx->mem, (void **)&ctx->ivl_buf2, &ctx->ivl_cap2, nl + 1, sizeof(rtn_ivl)))
-                return RTN_ENOMEM;
-            ctx->ivl_buf2[nl].s = on;
-            ctx->ivl_buf2[nl].l = t;
+            lv[nl].s = on;
+            lv[nl].l = t;
             nl++;
         }
     }
@@ -60,7 +68,7 @@ static int gen_loyal(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
     for (x = 0; x < 2; x++) {
         uint32_t a = 0, b = 0;
         while (a < nl && b < g->nivl) {
-            uint32_t s1 = ctx->ivl_buf2[a].s, e1 = ctx->ivl_buf2[a].l;
+            uint32_t s1 = lv[a].s, e1 = lv[a].l;
             uint32_t s2 = g->ivl[b].s + 1;
             uint32_t e2 = g->ivl[b].l == UINT32_MAX ? UINT32_MAX : g->ivl[b].l + 1;
             uint32_t s = s1 > s2 ? s1 : s2, e = e1 < e2 ? e1 : e2;
