@@ -127,6 +127,12 @@ static void diff_lists(rtn_clist *old, rtn_clist *nw)
         if (xh == yh && xl == yl) {
             i++;
             j++;
+            /* Changes come in a few places: skip equal runs by blocks. */
+            while (i + 8 <= on && j + 8 <= nn &&
+                   memcmp(old->v + i, nw->v + j, 8 * sizeof(rtn_citem)) == 0) {
+                i += 8;
+                j += 8;
+            }
         } else if (xh < yh || (xh == yh && xl < yl)) {
             old->v[ro++] = old->v[i++];
         } else {
