@@ -239,7 +239,7 @@ typedef enum rtn_event_type {
     RTN_EV_CHURN = 2,            /**< Explicit cancellation. */
     RTN_EV_PURCHASE = 3,         /**< `value` = amount, `quantity` = items, `ref` = order. */
     RTN_EV_RETURN = 4,           /**< `value` = amount, `quantity` = items returned. */
-    RTN_EV_SUBSCRIPTION = 5,     /**< `value` = MRR of subscription `ref` from now on; 0 ends it. */
+    RTN_EV_SUBSCRIPTION = 5,     /**< `value` = MRR of subscription `ref` (numeric, or exact bytes; 0 or empty = the customer's only one) from now on; 0 ends it. */
     RTN_EV_ACTIVITY = 6,         /**< Generic product activity. */
     RTN_EV_FEATURE = 7,          /**< Use of feature `ref`. */
     RTN_EV_PAGE_VIEW = 8,        /**< A page view. */
@@ -371,18 +371,23 @@ typedef enum rtn_metric {
     RTN_METRIC_TIME_TO_VALUE = 413,          /**< Mean (value), median in days. */
     RTN_METRIC_INTERACTION_CHANGE = 414,     /**< Contacts per active vs previous period, %. */
     RTN_METRIC_HEALTH_SCORE = 415,           /**< Mean health score of active customers. */
-    /* Subscription revenue */
-    RTN_METRIC_MRR = 500,                     /**< MRR at `to`. */
-    RTN_METRIC_MRR_NEW = 501,                 /**< New MRR in the period. */
-    RTN_METRIC_MRR_EXPANSION = 502,           /**< Expansion MRR. */
-    RTN_METRIC_MRR_CONTRACTION = 503,         /**< Contraction MRR. */
-    RTN_METRIC_MRR_CHURNED = 504,             /**< Churned MRR. */
-    RTN_METRIC_MRR_REACTIVATION = 505,        /**< Reactivation MRR. */
-    RTN_METRIC_REVENUE_CHURN_RATE = 506,      /**< (churned + contraction) / mrr(from) * 100. */
-    RTN_METRIC_GROSS_REVENUE_RETENTION = 507, /**< (mrr(from) - churned - contraction) / mrr(from) * 100. */
-    RTN_METRIC_NET_REVENUE_RETENTION = 508,   /**< (mrr(from) + expansion - churned - contraction) / mrr(from) * 100. */
-    RTN_METRIC_QUICK_RATIO = 509,             /**< (new + expansion + reactivation) / (churned + contraction). */
-    RTN_METRIC_ARPA = 510,                    /**< MRR / paying customers at `to`. */
+    /* Subscription revenue. A subscription event sets the MRR of one
+     * subscription (`ref`) from its bucket on; 0 ends it. Within one bucket
+     * the latest event of a subscription wins (by time, then the larger
+     * MRR). A customer's MRR is the sum over its subscriptions at the end
+     * of each bucket; each change of it is one movement. Money is exact:
+     * integer units of 1/10000, see docs/revenue.md. */
+    RTN_METRIC_MRR = 500,                     /**< Sum of all customers' MRR at the instant `to` (changes in buckets before `to`); n = paying customers. */
+    RTN_METRIC_MRR_NEW = 501,                 /**< MRR of customers whose MRR rose from 0 for the first time (no earlier subscription event above 0), in the period. */
+    RTN_METRIC_MRR_EXPANSION = 502,           /**< Increases of paying customers' MRR in the period (summed per change). */
+    RTN_METRIC_MRR_CONTRACTION = 503,         /**< Decreases of MRR that leave the customer paying (ending one of several subscriptions included), in the period. */
+    RTN_METRIC_MRR_CHURNED = 504,             /**< The whole MRR of customers whose MRR fell to 0 in the period (such a customer is also lost in the customer counts). */
+    RTN_METRIC_MRR_REACTIVATION = 505,        /**< MRR of customers whose MRR rose from 0 after they had paid before, in the period. */
+    RTN_METRIC_REVENUE_CHURN_RATE = 506,      /**< (churned + contraction) / mrr(from) * 100; undefined when mrr(from) = 0. */
+    RTN_METRIC_GROSS_REVENUE_RETENTION = 507, /**< (mrr(from) - churned - contraction) / mrr(from) * 100; undefined when mrr(from) = 0. */
+    RTN_METRIC_NET_REVENUE_RETENTION = 508,   /**< (mrr(from) + expansion - churned - contraction) / mrr(from) * 100; undefined when mrr(from) = 0. */
+    RTN_METRIC_QUICK_RATIO = 509,             /**< (new + expansion + reactivation) / (churned + contraction); undefined when the denominator is 0. */
+    RTN_METRIC_ARPA = 510,                    /**< MRR / paying customers (MRR above 0) at `to`; undefined with no paying customer; n = paying customers. */
     /* Lifecycle (cohorts and survival have their own calls) */
     /* The previous period is [from - (to - from), from). "Active": an event
      * at or after the customer's acquisition bucket. new + returning +

@@ -201,8 +201,10 @@ int rtn__pending_mod(rtn_ctx *ctx, uint32_t bucket, uint32_t set,
 {
     rtn_pending *p = &ctx->pend;
     rtn_emod *m;
-    if (p->nmods == RTN_MAX_EMODS)
-        return rtn__fail(ctx, RTN_ERANGE, "too many entry changes in one event");
+    if (p->nmods == p->modcap &&
+        rtn__grow(&ctx->mem, (void **)&p->mods, &p->modcap,
+                  p->nmods < RTN_MAX_EMODS ? RTN_MAX_EMODS : p->nmods + 1, sizeof(rtn_emod)))
+        return RTN_ENOMEM;
     m = &p->mods[p->nmods++];
     m->bucket = bucket;
     m->set = set;

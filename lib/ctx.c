@@ -193,6 +193,7 @@ void rtn_ctx_free(rtn_ctx *ctx)
     rtn__ctab_free(&ctx->mem, &ctx->cust);
     rtn__free(&ctx->mem, ctx->pend.newent, (size_t)ctx->pend.newcap * sizeof(uint64_t));
     rtn__free(&ctx->mem, ctx->pend.fresh, (size_t)ctx->pend.fresh_cap * sizeof(uint64_t));
+    rtn__free(&ctx->mem, ctx->pend.mods, (size_t)ctx->pend.modcap * sizeof(rtn_emod));
     rtn__free(&ctx->mem, ctx->old_items.v, (size_t)ctx->old_items.cap * sizeof(rtn_citem));
     rtn__free(&ctx->mem, ctx->new_items.v, (size_t)ctx->new_items.cap * sizeof(rtn_citem));
     rtn__free(&ctx->mem, ctx->ivl_buf, (size_t)ctx->ivl_cap * sizeof(rtn_ivl));

@@ -244,6 +244,8 @@ typedef struct rtn_emod {
     int32_t dpurch;  /* change of the purchase count */
 } rtn_emod;
 
+/* Entry changes a pending change holds without growing; it grows beyond
+ * (a late subscription event can move many MRR-loss flags at once). */
 #define RTN_MAX_EMODS 64
 
 /* The change being prepared by a push (or a merge step). */
@@ -252,8 +254,8 @@ typedef struct rtn_pending {
     int is_new;           /* customer to insert at commit */
     rtn_ckey key;
     uint32_t set_cflags;  /* RTN_CF_* to set */
-    rtn_emod mods[RTN_MAX_EMODS];
-    uint32_t nmods;
+    rtn_emod *mods;       /* growable, reused by every change */
+    uint32_t nmods, modcap;
     uint64_t *newent;     /* the customer's entries after the change */
     uint32_t nnew, newcap;
     uint64_t *fresh;      /* entry array reserved for a new customer */
@@ -308,6 +310,18 @@ void rtn__revenue_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket);
 int rtn__revenue_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
                        const rtn_query_opts *opts, rtn_value *out);
 void rtn__revenue_free(rtn_ctx *ctx);
+/* Make customer ci's day entries carry RTN_E_MRRLOSS exactly where its
+ * total MRR falls to 0 (revenue.c's loss buckets), through a pending change
+ * (rtn__pending_begin/_mod/_prepare/_commit), so contributions follow. For
+ * merge: call for each customer that had subscriptions in src, after its
+ * entries and the revenue state are merged and while its contributions are
+ * applied. Fails (ENOMEM, nothing changed) only in the prepare step. */
+int rtn__revenue_fix_flags(rtn_ctx *ctx, uint32_t ci);
+/* The same, editing customer ci's entries in place, for a caller that has
+ * withdrawn the customer's contributions and re-adds them afterwards (the
+ * merge framework: after its entries and the revenue state are merged).
+ * May allocate (ENOMEM) but leaves no half-done state in the entries. */
+int rtn__revenue_set_flags(rtn_ctx *ctx, uint32_t ci);
 
 int rtn__cohort_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
                       const rtn_query_opts *opts, rtn_value *out);
