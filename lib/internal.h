@@ -105,6 +105,7 @@ uint64_t rtn__hash_u64(uint64_t x);
 #define RTN_E_START 2u    /* a start event: acquire, purchase, activity, subscription > 0 */
 #define RTN_E_CHURN 4u    /* an explicit churn event */
 #define RTN_E_MRRLOSS 8u  /* total MRR fell from above 0 to 0 (set by revenue.c) */
+#define RTN_E_VALUE 16u   /* a time-to-value event (set by journey.c) */
 #define RTN_E_FLAGS 0xffu
 #define RTN_E_PURCH_MAX 0xffffffu
 
@@ -313,6 +314,8 @@ void rtn__cohort_free(rtn_ctx *ctx);
 
 int rtn__core_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
                     const rtn_query_opts *opts, rtn_value *out);
+/* Distinct customers with any event in buckets [fb, tb); exact. */
+int64_t rtn__core_active(const rtn_ctx *ctx, uint32_t fb, uint32_t tb);
 void rtn__core_free(rtn_ctx *ctx);
 
 /* Money is kept in integer units of 1/10000 of the currency unit. */
