@@ -623,8 +623,9 @@ RTN_API int rtn_customer_nps_category(int *out, rtn_ctx *ctx,
  * - R (recency) = max(0, 1 - d / 90), d = days from the bucket of the last
  *   start event to the last bucket before `at` (0 without a start event);
  * - F (frequency) = min(1, purchases in the 365 days before `at` / 12);
- * - M (monetary) = min(1, log10(1 + revenue of those purchases) / 4): 0 at
- *   no revenue, 0.5 at 99, 1 from 9999 currency units;
+ * - M (monetary) = min(1, log10(1 + spend) / 4), spend = those purchases
+ *   times the customer's average order value over all its purchases
+ *   (currency units): 0 at no spend, 0.5 at 99, 1 from 9999;
  * - S (satisfaction) = the latest NPS (score / 10) or CSAT ((score - min) /
  *   (max - min)) answer before `at`, the lowest at equal times; 0.5 without one;
  * - C (contacts) = 0 when a contact opened before `at` is neither resolved

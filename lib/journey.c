@@ -33,19 +33,10 @@ typedef struct jans {
     int32_t score;
 } jans;
 
-/* Purchase revenue of one bucket. */
-typedef struct jrev {
-    uint32_t bucket;
-    uint32_t reserved;
-    int64_t money;
-} jrev;
-
 /* Per-customer side record, for customers with journey state. */
 typedef struct jrec {
     jans *ans;      /* sorted by (time, type, score) */
-    jrev *rev;      /* sorted by bucket */
     uint32_t nans, anscap;
-    uint32_t nrev, revcap;
     uint32_t contacts; /* first contact object + 1 */
     uint32_t reserved;
 } jrec;
@@ -79,6 +70,10 @@ struct rtn_journey {
     uint32_t ncrec;
     jrec *rec;
     uint32_t nrec, reccap;
+    /* customer index -> purchase revenue over all its purchases (money
+     * units); dense, so a purchase costs no per-event memory */
+    int64_t *money;
+    uint32_t nmoney;
     void *spare; /* one list element for a new record (sizeof(jans)) */
     /* the object change being prepared */
     int p_change; /* 0: none; 1: update p_obj; 2: insert a new object */
@@ -139,11 +134,10 @@ static const jrec *rec_find(const rtn_journey *j, uint32_t ci)
     return &j->rec[j->crec[ci] - 1];
 }
 
-/* Room for one more answer (which = 0) or revenue bucket (which = 1) of
- * customer ci. A customer without a record gets its first list block from
- * the spare block, allocated here and adopted at commit. Answers and
- * revenue buckets have the same size. */
-static int list_reserve(rtn_ctx *ctx, rtn_journey *j, uint32_t ci, int which)
+/* Room for one more answer of customer ci. A customer without a record
+ * gets its first answer slot from the spare block, allocated here and
+ * adopted at commit. */
+static int ans_reserve(rtn_ctx *ctx, rtn_journey *j, uint32_t ci)
 {
     jrec *r;
     int rc = rec_reserve(ctx, j, ci);
@@ -155,26 +149,42 @@ static int list_reserve(rtn_ctx *ctx, rtn_journey *j, uint32_t ci, int which)
         return RTN_OK;
     }
     r = &j->rec[j->crec[ci] - 1];
-    if (which == 0)
-        return rtn__grow(&ctx->mem, (void **)&r->ans, &r->anscap, r->nans + 1, sizeof(jans));
-    return rtn__grow(&ctx->mem, (void **)&r->rev, &r->revcap, r->nrev + 1, sizeof(jrev));
+    return rtn__grow(&ctx->mem, (void **)&r->ans, &r->anscap, r->nans + 1, sizeof(jans));
 }
 
-/* The record of customer ci with room for one more item in list `which`
- * (reserved by list_reserve). */
-static jrec *rec_list(rtn_journey *j, uint32_t ci, int which)
+/* The record of customer ci with room for one more answer (reserved by
+ * ans_reserve). */
+static jrec *rec_ans(rtn_journey *j, uint32_t ci)
 {
     jrec *r = rec_commit(j, ci);
-    if (which == 0 && r->anscap == 0) {
+    if (r->anscap == 0) {
         r->ans = j->spare;
         r->anscap = 1;
         j->spare = NULL;
-    } else if (which == 1 && r->revcap == 0) {
-        r->rev = j->spare;
-        r->revcap = 1;
-        j->spare = NULL;
     }
     return r;
+}
+
+/* Make the revenue table cover customer ci (new slots 0). */
+static int money_reserve(rtn_ctx *ctx, rtn_journey *j, uint32_t ci)
+{
+    uint64_t ncap;
+    int64_t *q;
+    if (ci < j->nmoney)
+        return RTN_OK;
+    ncap = j->nmoney ? (uint64_t)j->nmoney + j->nmoney / 2 : 64;
+    if (ncap <= ci)
+        ncap = (uint64_t)ci + 64;
+    if (ncap > UINT32_MAX)
+        return RTN_ENOMEM;
+    q = rtn__realloc(&ctx->mem, j->money, (size_t)j->nmoney * sizeof(int64_t),
+                     (size_t)ncap * sizeof(int64_t));
+    if (q == NULL)
+        return RTN_ENOMEM;
+    memset(q + j->nmoney, 0, (size_t)(ncap - j->nmoney) * sizeof(int64_t));
+    j->money = q;
+    j->nmoney = (uint32_t)ncap;
+    return RTN_OK;
 }
 
 /* ---- objects ------------------------------------------------------------------ */
@@ -440,7 +450,7 @@ int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
     j->p_change = 0;
     switch (ev->type) {
     case RTN_EV_PURCHASE:
-        return list_reserve(ctx, j, ctx->pend.ci, 1);
+        return money_reserve(ctx, j, ctx->pend.ci);
     case RTN_EV_PAGE_VIEW: return rtn__fen_reserve(m, &j->views, b);
     case RTN_EV_SHARE: return rtn__fen_reserve(m, &j->shares, b);
     case RTN_EV_VISIT: return rtn__fen_reserve(m, &j->visits, b);
@@ -469,7 +479,7 @@ int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
         return RTN_OK;
     }
     /* NPS and CSAT answers are kept per customer (latest answer, health). */
-    return list_reserve(ctx, j, ctx->pend.ci, 0);
+    return ans_reserve(ctx, j, ctx->pend.ci);
 }
 
 static int ans_cmp(const jans *x, const jans *y)
@@ -491,22 +501,6 @@ static void ans_insert(jrec *r, const jans *a)
     r->nans++;
 }
 
-static void rev_add(jrec *r, uint32_t b, int64_t money)
-{
-    uint32_t i = r->nrev;
-    while (i > 0 && r->rev[i - 1].bucket > b)
-        i--;
-    if (i > 0 && r->rev[i - 1].bucket == b) {
-        r->rev[i - 1].money += money;
-        return;
-    }
-    memmove(r->rev + i + 1, r->rev + i, (r->nrev - i) * sizeof(jrev));
-    r->rev[i].bucket = b;
-    r->rev[i].reserved = 0;
-    r->rev[i].money = money;
-    r->nrev++;
-}
-
 void rtn__journey_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
 {
     rtn_journey *j = ctx->journey;
@@ -515,7 +509,7 @@ void rtn__journey_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
         return;
     switch (ev->type) {
     case RTN_EV_PURCHASE:
-        rev_add(rec_list(j, ctx->pend.ci, 1), b, rtn__money(ev->value));
+        j->money[ctx->pend.ci] += rtn__money(ev->value);
         return;
     case RTN_EV_PAGE_VIEW: rtn__fen_add(&j->views, b, 1); return;
     case RTN_EV_SHARE: rtn__fen_add(&j->shares, b, 1); return;
@@ -551,7 +545,7 @@ void rtn__journey_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
     }
     {
         jans a;
-        jrec *r = rec_list(j, ctx->pend.ci, 0);
+        jrec *r = rec_ans(j, ctx->pend.ci);
         a.time = ev->time;
         a.type = ev->type;
         a.score = (int32_t)s;
@@ -880,10 +874,13 @@ static double health_of(rtn_ctx *ctx, uint32_t ci, uint32_t tb)
     uint32_t bpd = rtn__buckets_per_day(ctx), win = HEALTH_YEAR_DAYS * bpd;
     uint32_t lo = tb > win ? tb - win : 0, i, last = 0;
     int have_start = 0, open = 0;
-    int64_t purch = 0, money = 0, at = rtn__bucket_time(ctx, tb), lt = NO_TIME;
+    int64_t purch = 0, all = 0, at = rtn__bucket_time(ctx, tb), lt = NO_TIME;
     double rec = 0, freq, mon = 0, sat = 0.5, total;
-    for (i = 0; i < c->n && rtn__e_bucket(c->ent[i]) < tb; i++) {
+    for (i = 0; i < c->n; i++) {
         uint32_t b = rtn__e_bucket(c->ent[i]);
+        all += rtn__e_purch(c->ent[i]);
+        if (b >= tb)
+            continue;
         if (rtn__e_flags(c->ent[i]) & RTN_E_START) {
             last = b;
             have_start = 1;
@@ -894,13 +891,15 @@ static double health_of(rtn_ctx *ctx, uint32_t ci, uint32_t tb)
     if (have_start)
         rec = fmax(0.0, 1.0 - (double)(tb - 1 - last) / (double)bpd / HEALTH_RECENCY_DAYS);
     freq = fmin(1.0, (double)purch / HEALTH_FREQ_CAP);
+    /* Spend of the window's purchases, estimated as their count times the
+     * customer's average order value over all its purchases: exact
+     * per-purchase amounts would cost memory on every purchase. */
+    if (purch > 0 && j && ci < j->nmoney && j->money[ci] > 0) {
+        double spend = (double)purch * ((double)j->money[ci] / (double)all) / RTN_MONEY_SCALE;
+        mon = fmin(1.0, log10(1.0 + spend) / HEALTH_MONEY_DECADES);
+    }
     if (r) {
         uint32_t oi;
-        for (i = 0; i < r->nrev && r->rev[i].bucket < tb; i++)
-            if (r->rev[i].bucket >= lo)
-                money += r->rev[i].money;
-        if (money > 0)
-            mon = fmin(1.0, log10(1.0 + (double)money / RTN_MONEY_SCALE) / HEALTH_MONEY_DECADES);
         /* The latest NPS or CSAT answer before `at`; at equal times, the
          * lowest satisfaction. */
         for (i = 0; i < r->nans && r->ans[i].time < at; i++) {
@@ -1080,10 +1079,10 @@ void rtn__journey_free(rtn_ctx *ctx)
     rtn__free(m, j->refs.p, (size_t)j->refs.cap);
     for (i = 0; i < j->nrec; i++) {
         rtn__free(m, j->rec[i].ans, (size_t)j->rec[i].anscap * sizeof(jans));
-        rtn__free(m, j->rec[i].rev, (size_t)j->rec[i].revcap * sizeof(jrev));
     }
     rtn__free(m, j->rec, (size_t)j->reccap * sizeof(jrec));
     rtn__free(m, j->crec, (size_t)j->ncrec * sizeof(uint32_t));
+    rtn__free(m, j->money, (size_t)j->nmoney * sizeof(int64_t));
     rtn__free(m, j->spare, sizeof(jans));
     rtn__free(m, j, sizeof(*j));
     ctx->journey = NULL;
@@ -1130,12 +1129,15 @@ int rtn__journey_save(rtn_ctx *ctx, rtn_wr *w)
             rtn__wr_u32(w, (uint32_t)r->ans[k].type);
             rtn__wr_u32(w, (uint32_t)r->ans[k].score);
         }
-        rtn__wr_u32(w, r->nrev);
-        for (k = 0; k < r->nrev; k++) {
-            rtn__wr_u32(w, r->rev[k].bucket);
-            rtn__wr_i64(w, r->rev[k].money);
-        }
     }
+    for (ci = 0, k = 0; ci < j->nmoney; ci++)
+        k += j->money[ci] != 0;
+    rtn__wr_u32(w, k);
+    for (ci = 0; ci < j->nmoney; ci++)
+        if (j->money[ci] != 0) {
+            rtn__wr_u32(w, ci);
+            rtn__wr_i64(w, j->money[ci]);
+        }
     return w->err;
 }
 
@@ -1271,7 +1273,7 @@ int rtn__journey_load(rtn_ctx *ctx, rtn_rd *r)
     if (r->err || (uint64_t)n * 12 > rtn__rd_left(r))
         return load_fail(ctx, RTN_EFORMAT);
     for (i = 0; i < n; i++) {
-        uint32_t ci = rtn__rd_u32(r), na, nr;
+        uint32_t ci = rtn__rd_u32(r), na;
         jrec *rec;
         if (r->err || ci >= ctx->cust.n || rec_reserve(ctx, j, ci) != RTN_OK)
             return load_fail(ctx, r->err || ci >= ctx->cust.n ? RTN_EFORMAT : RTN_ENOMEM);
@@ -1286,23 +1288,24 @@ int rtn__journey_load(rtn_ctx *ctx, rtn_rd *r)
             a.time = rtn__rd_i64(r);
             a.type = (int32_t)rtn__rd_u32(r);
             a.score = (int32_t)rtn__rd_u32(r);
-            if (r->err || (a.type != RTN_EV_NPS && a.type != RTN_EV_CSAT) || a.time < 0 ||
-                a.time >= RTN_TIME_MAX)
+            if (r->err || a.time < 0 || a.time >= RTN_TIME_MAX ||
+                (a.type == RTN_EV_NPS ? a.score < 0 || a.score > 10
+                 : a.type != RTN_EV_CSAT || a.score < ctx->cfg.csat_min || a.score > ctx->cfg.csat_max))
                 return load_fail(ctx, RTN_EFORMAT);
             ans_insert(rec, &a);
         }
-        nr = rtn__rd_u32(r);
-        if (r->err || (uint64_t)nr * 12 > rtn__rd_left(r))
+    }
+    n = rtn__rd_u32(r);
+    if (r->err || (uint64_t)n * 12 > rtn__rd_left(r))
+        return load_fail(ctx, RTN_EFORMAT);
+    for (i = 0; i < n; i++) {
+        uint32_t ci = rtn__rd_u32(r);
+        int64_t money = rtn__rd_i64(r);
+        if (r->err || ci >= ctx->cust.n || money < 0)
             return load_fail(ctx, RTN_EFORMAT);
-        if (rtn__grow(&ctx->mem, (void **)&rec->rev, &rec->revcap, rec->nrev + nr, sizeof(jrev)))
+        if (money_reserve(ctx, j, ci))
             return RTN_ENOMEM;
-        for (k = 0; k < nr; k++) {
-            uint32_t b = rtn__rd_u32(r);
-            int64_t money = rtn__rd_i64(r);
-            if (r->err)
-                return load_fail(ctx, RTN_EFORMAT);
-            rev_add(rec, b, money);
-        }
+        j->money[ci] += money;
     }
     return r->err ? load_fail(ctx, RTN_EFORMAT) : RTN_OK;
 }
@@ -1357,10 +1360,12 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
         /* A record created here is empty until the fold, and an empty
          * record changes no result, so failing after it is harmless. */
         w = rec_commit(j, cmap[ci]);
-        if (rtn__grow(m, (void **)&w->ans, &w->anscap, w->nans + sr->nans, sizeof(jans)) ||
-            rtn__grow(m, (void **)&w->rev, &w->revcap, w->nrev + sr->nrev, sizeof(jrev)))
+        if (rtn__grow(m, (void **)&w->ans, &w->anscap, w->nans + sr->nans, sizeof(jans)))
             return RTN_ENOMEM;
     }
+    for (ci = 0; ci < s->nmoney; ci++)
+        if (s->money[ci] && money_reserve(dst, j, cmap[ci]))
+            return RTN_ENOMEM;
     /* Fold. */
     for (i = 0; sums_of(j, i); i++) {
         const rtn_fen *sf = sums_of((rtn_journey *)(uintptr_t)s, i);
@@ -1383,8 +1388,9 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
         w = &j->rec[j->crec[cmap[ci]] - 1];
         for (k = 0; k < sr->nans; k++)
             ans_insert(w, &sr->ans[k]);
-        for (k = 0; k < sr->nrev; k++)
-            rev_add(w, sr->rev[k].bucket, sr->rev[k].money);
     }
+    for (ci = 0; ci < s->nmoney; ci++)
+        if (s->money[ci])
+            j->money[cmap[ci]] += s->money[ci];
     return RTN_OK;
 }
