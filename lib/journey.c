@@ -695,19 +695,24 @@ static int ttr_query(rtn_ctx *ctx, const rtn_journey *j, uint32_t fb, uint32_t t
 
 /* Customers acquired in [fb, tb) who reached value before tb, with time to
  * value d = v - s <= x (x = UINT32_MAX: all). */
-static int64_t ttv_count(const rtn_pairs *p, uint32_t fb, uint32_t tb, uint32_t x, int64_t *total)
+static int64_t ttv_count(const rtn_pairs *p, uint32_t fb, uint32_t tb, uint32_t x, int64_t *total,
+                         uint32_t *max)
 {
     int64_t n = 0, t = 0;
-    uint32_t i;
+    uint32_t i, mx = 0;
     for (i = 0; i < p->cap; i++) {
         const rtn_pslot *e = &p->s[i];
         if (e->count && e->a >= P1(fb) && e->a < P1(tb) && e->b < P1(tb) && e->b - e->a <= x) {
             n += e->count;
             t += e->count * (int64_t)(e->b - e->a);
+            if (e->b - e->a > mx)
+                mx = e->b - e->a;
         }
     }
     if (total)
         *total = t;
+    if (max)
+        *max = mx;
     return n;
 }
 
@@ -715,9 +720,9 @@ static void ttv_query(rtn_ctx *ctx, const rtn_journey *j, uint32_t fb, uint32_t 
 {
     double bpd = (double)rtn__buckets_per_day(ctx);
     int64_t n = 0, total = 0, k;
-    uint32_t lo = 0, hi = UINT32_MAX;
+    uint32_t lo = 0, hi = 0;
     if (j && fb < tb)
-        n = ttv_count(&j->ttv, fb, tb, UINT32_MAX, &total);
+        n = ttv_count(&j->ttv, fb, tb, UINT32_MAX, &total, &hi);
     rtn__value_ratio(v, (double)total / bpd, (double)n, 1.0);
     v->n = n;
     if (n == 0)
@@ -726,7 +731,7 @@ static void ttv_query(rtn_ctx *ctx, const rtn_journey *j, uint32_t fb, uint32_t 
     k = (n + 1) / 2;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (ttv_count(&j->ttv, fb, tb, mid, NULL) >= k)
+        if (ttv_count(&j->ttv, fb, tb, mid, NULL, NULL) >= k)
             hi = mid;
         else
             lo = mid + 1;
