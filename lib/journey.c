@@ -655,42 +655,47 @@ static int64_t closed_in(const rtn_pairs *p, uint32_t fb, uint32_t tb, int close
     return s;
 }
 
-/* The smallest representative value whose cumulative count reaches the
- * nearest rank ceil(q n). */
-static double hist_rank(const int64_t *h, int64_t n, double q)
+/* Resolutions in buckets [fb, tb) whose histogram bin is <= x. */
+static int64_t hist_upto(const rtn_pairs *p, uint32_t fb, uint32_t tb, uint32_t x)
 {
-    int64_t k = (int64_t)ceil(q * (double)n), c = 0;
+    int64_t n = 0;
     uint32_t i;
-    if (k < 1)
-        k = 1;
-    for (i = 0; i < TTR_BINS; i++) {
-        c += h[i];
-        if (c >= k)
-            return ttr_rep(i);
+    for (i = 0; i < p->cap; i++) {
+        const rtn_pslot *e = &p->s[i];
+        if (e->a >= fb && e->a < tb && e->b <= x)
+            n += e->count; /* unused slots hold count 0 */
     }
-    return NAN;
+    return n;
 }
 
-static int ttr_query(rtn_ctx *ctx, const rtn_journey *j, uint32_t fb, uint32_t tb, rtn_value *v)
+/* The representative value of the first bin whose cumulative count reaches
+ * the nearest rank ceil(q n); a binary search over bins, so a query needs
+ * no memory. */
+static double hist_rank(const rtn_pairs *p, uint32_t fb, uint32_t tb, int64_t n, double q)
+{
+    int64_t k = (int64_t)ceil(q * (double)n);
+    uint32_t lo = 0, hi = TTR_BINS;
+    if (k < 1)
+        k = 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (hist_upto(p, fb, tb, mid) >= k)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return ttr_rep(lo);
+}
+
+static void ttr_query(const rtn_journey *j, uint32_t fb, uint32_t tb, rtn_value *v)
 {
     int64_t n = sum(j, FEN(j, ttr_n), fb, tb), ms = sum(j, FEN(j, ttr_sum), fb, tb);
     rtn__value_ratio(v, (double)ms / (double)RTN_MS_PER_HOUR, (double)n, 1.0);
     v->n = n;
     if (n > 0) {
-        int64_t *h = rtn__calloc(&ctx->mem, TTR_BINS * sizeof(int64_t));
-        uint32_t i;
-        if (h == NULL)
-            return rtn__fail(ctx, RTN_ENOMEM, "out of memory computing percentiles");
-        for (i = 0; i < j->ttr_hist.cap; i++) {
-            const rtn_pslot *e = &j->ttr_hist.s[i];
-            if (e->used && e->a >= fb && e->a < tb && e->b < TTR_BINS)
-                h[e->b] += e->count;
-        }
-        v->p50 = hist_rank(h, n, 0.5) / (double)RTN_MS_PER_HOUR;
-        v->p90 = hist_rank(h, n, 0.9) / (double)RTN_MS_PER_HOUR;
-        rtn__free(&ctx->mem, h, TTR_BINS * sizeof(int64_t));
+        v->p50 = hist_rank(&j->ttr_hist, fb, tb, n, 0.5) / (double)RTN_MS_PER_HOUR;
+        v->p90 = hist_rank(&j->ttr_hist, fb, tb, n, 0.9) / (double)RTN_MS_PER_HOUR;
     }
-    return RTN_OK;
 }
 
 /* Customers acquired in [fb, tb) who reached value before tb, with time to
@@ -786,7 +791,8 @@ int rtn__journey_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
                    (double)sum(j, FEN(j, opened), fb, tb));
         return RTN_OK;
     case RTN_METRIC_TIME_TO_RESOLUTION:
-        return ttr_query(ctx, j, fb, tb, out);
+        ttr_query(j, fb, tb, out);
+        return RTN_OK;
     case RTN_METRIC_TIME_TO_VALUE:
         ttv_query(ctx, j, fb, tb, out);
         return RTN_OK;
