@@ -253,16 +253,14 @@ static void oidx_put(uint32_t *idx, uint32_t cap, uint64_t hash, uint32_t oi)
     idx[i] = oi + 1;
 }
 
-/* Room for one more object with a ref of `len` bytes. */
-static int obj_reserve_new(rtn_ctx *ctx, rtn_journey *j, uint32_t len)
+/* Size the index for `count` objects (load factor at most 1/2). */
+static int oidx_reserve(rtn_ctx *ctx, rtn_journey *j, uint64_t count)
 {
-    if (rtn__grow(&ctx->mem, (void **)&j->obj, &j->objcap, j->nobj + 1, sizeof(jobj)))
-        return RTN_ENOMEM;
-    if (len && rtn__arena_reserve(&ctx->mem, &j->refs, len))
-        return RTN_ENOMEM;
-    if ((uint64_t)(j->nobj + 1) * 2 > j->oicap) {
+    if (count * 2 > j->oicap) {
         uint64_t ncap = j->oicap ? (uint64_t)j->oicap * 2 : 64;
         uint32_t *idx, i;
+        while (ncap < count * 2)
+            ncap *= 2;
         if (ncap > (UINT64_C(1) << 31))
             return RTN_ENOMEM;
         idx = rtn__calloc(&ctx->mem, (size_t)ncap * sizeof(uint32_t));
@@ -275,6 +273,16 @@ static int obj_reserve_new(rtn_ctx *ctx, rtn_journey *j, uint32_t len)
         j->oicap = (uint32_t)ncap;
     }
     return RTN_OK;
+}
+
+/* Room for one more object with a ref of `len` bytes. */
+static int obj_reserve_new(rtn_ctx *ctx, rtn_journey *j, uint32_t len)
+{
+    if (rtn__grow(&ctx->mem, (void **)&j->obj, &j->objcap, j->nobj + 1, sizeof(jobj)))
+        return RTN_ENOMEM;
+    if (len && rtn__arena_reserve(&ctx->mem, &j->refs, len))
+        return RTN_ENOMEM;
+    return oidx_reserve(ctx, j, (uint64_t)j->nobj + 1);
 }
 
 /* ---- what an object contributes to the period accumulators ------------------ */
@@ -1194,16 +1202,7 @@ static int reserve_objs(rtn_ctx *ctx, rtn_journey *j, uint32_t nobj, uint64_t by
         rtn__pairs_reserve(m, &j->cartp, nobj) || rtn__pairs_reserve(m, &j->abandon, nobj) ||
         rtn__pairs_reserve(m, &j->ttr_hist, nobj))
         return RTN_ENOMEM;
-    if ((uint64_t)(j->nobj + nobj) * 2 > j->oicap) {
-        uint32_t save = j->nobj, rc;
-        /* obj_reserve_new sizes the index for nobj + 1 objects. */
-        j->nobj = save + nobj - 1;
-        rc = (uint32_t)obj_reserve_new(ctx, j, 0);
-        j->nobj = save;
-        if (rc)
-            return RTN_ENOMEM;
-    }
-    return RTN_OK;
+    return oidx_reserve(ctx, j, (uint64_t)j->nobj + nobj);
 }
 
 static int reserve_fen_like(rtn_mem *m, rtn_fen *f, const rtn_fen *like)
