@@ -106,6 +106,8 @@ uint64_t rtn__hash_u64(uint64_t x);
 #define RTN_E_CHURN 4u    /* an explicit churn event */
 #define RTN_E_MRRLOSS 8u  /* total MRR fell from above 0 to 0 (set by revenue.c) */
 #define RTN_E_VALUE 16u   /* a time-to-value event (set by journey.c) */
+/* Every flag an entry may hold (snapshot loading refuses others). */
+#define RTN_E_KNOWN (RTN_E_ANY | RTN_E_START | RTN_E_CHURN | RTN_E_MRRLOSS | RTN_E_VALUE)
 #define RTN_E_FLAGS 0xffu
 #define RTN_E_PURCH_MAX 0xffffffu
 
