@@ -534,8 +534,15 @@ typedef enum rtn_every {
  *              stride; may be NULL when cap is 0 (to ask for the count).
  * @param cap   Capacity of out.
  * @param n_out Receives the number of buckets (even when cap is too small).
- * @return ::RTN_OK, ::RTN_ERANGE when cap < *n_out (nothing written), or
- *         the errors of ::rtn_query.
+ * @param ctx   The context.
+ * @param metric An ::rtn_metric.
+ * @param from  Period start, ms.
+ * @param to    Period end (exclusive), ms; `from <= to`.
+ * @param every An ::rtn_every bucket size.
+ * @param opts  Extra parameters, or NULL.
+ * @return ::RTN_OK, ::RTN_ERANGE when cap < *n_out (nothing written; ask
+ *         for the count with cap 0), ::RTN_EPERIOD for an unknown `every`,
+ *         or the errors of ::rtn_query.
  */
 RTN_API int rtn_query_series(rtn_value *out, size_t cap, size_t *n_out,
                              rtn_ctx *ctx, int metric, int64_t from,
@@ -838,6 +845,8 @@ RTN_API int rtn_snapshot_save_file(rtn_ctx *ctx, const char *path);
  * @brief Load a snapshot into a new context.
  * @param out Receives the context.
  * @param cfg Only its allocator and memory cap are used; may be NULL.
+ * @param read Read callback.
+ * @param user Passed to `read`.
  * @return ::RTN_OK, ::RTN_EFORMAT, ::RTN_EVERSION, ::RTN_EIO, ::RTN_ENOMEM, ::RTN_EINVAL.
  */
 RTN_API int rtn_snapshot_load(rtn_ctx **out, const rtn_config *cfg,
