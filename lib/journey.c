@@ -41,6 +41,13 @@ typedef struct jrec {
     uint32_t reserved;
 } jrec;
 
+/* Per customer index: its record and its purchase revenue. Dense, so that
+ * a purchase costs no per-event memory. */
+typedef struct jcust {
+    uint32_t rec;   /* record index + 1, 0 = none */
+    uint32_t cents; /* revenue of all its purchases in 1/100 units, saturating */
+} jcust;
+
 struct rtn_journey {
     /* survey sums per bucket */
     rtn_fen nps_n, nps_pro, nps_det;
@@ -66,14 +73,10 @@ struct rtn_journey {
     uint32_t oicap;
     rtn_arena refs;
     /* customer index -> record index + 1 */
-    uint32_t *crec;
-    uint32_t ncrec;
+    jcust *cs;
+    uint32_t ncs;
     jrec *rec;
     uint32_t nrec, reccap;
-    /* customer index -> purchase revenue over all its purchases (money
-     * units); dense, so a purchase costs no per-event memory */
-    int64_t *money;
-    uint32_t nmoney;
     void *spare; /* one list element for a new record (sizeof(jans)) */
     /* the object change being prepared */
     int p_change; /* 0: none; 1: update p_obj; 2: insert a new object */
@@ -93,25 +96,35 @@ static rtn_journey *journey_get(rtn_ctx *ctx)
     return ctx->journey;
 }
 
+/* Make the per-customer table cover customer ci (new slots 0). It grows
+ * with the customer table's own capacity. */
+static int cs_reserve(rtn_ctx *ctx, rtn_journey *j, uint32_t ci)
+{
+    uint64_t ncap;
+    jcust *q;
+    if (ci < j->ncs)
+        return RTN_OK;
+    ncap = (uint64_t)ctx->cust.cap > ci ? ctx->cust.cap : (uint64_t)ci + 1;
+    if (ncap < (uint64_t)j->ncs + j->ncs / 4 + 16)
+        ncap = (uint64_t)j->ncs + j->ncs / 4 + 16;
+    if (ncap > UINT32_MAX)
+        return RTN_ENOMEM;
+    q = rtn__realloc(&ctx->mem, j->cs, (size_t)j->ncs * sizeof(jcust), (size_t)ncap * sizeof(jcust));
+    if (q == NULL)
+        return RTN_ENOMEM;
+    memset(q + j->ncs, 0, (size_t)(ncap - j->ncs) * sizeof(jcust));
+    j->cs = q;
+    j->ncs = (uint32_t)ncap;
+    return RTN_OK;
+}
+
 /* Room to give customer `ci` a record at commit. */
 static int rec_reserve(rtn_ctx *ctx, rtn_journey *j, uint32_t ci)
 {
-    if (ci >= j->ncrec) {
-        uint64_t ncap = j->ncrec ? (uint64_t)j->ncrec + j->ncrec / 2 : 16;
-        uint32_t *q;
-        if (ncap <= ci)
-            ncap = (uint64_t)ci + 16;
-        if (ncap > UINT32_MAX)
-            return RTN_ENOMEM;
-        q = rtn__realloc(&ctx->mem, j->crec, (size_t)j->ncrec * sizeof(uint32_t),
-                         (size_t)ncap * sizeof(uint32_t));
-        if (q == NULL)
-            return RTN_ENOMEM;
-        memset(q + j->ncrec, 0, (size_t)(ncap - j->ncrec) * sizeof(uint32_t));
-        j->crec = q;
-        j->ncrec = (uint32_t)ncap;
-    }
-    if (j->crec[ci] == 0 &&
+    int rc = cs_reserve(ctx, j, ci);
+    if (rc)
+        return rc;
+    if (j->cs[ci].rec == 0 &&
         rtn__grow(&ctx->mem, (void **)&j->rec, &j->reccap, j->nrec + 1, sizeof(jrec)))
         return RTN_ENOMEM;
     return RTN_OK;
@@ -120,18 +133,37 @@ static int rec_reserve(rtn_ctx *ctx, rtn_journey *j, uint32_t ci)
 /* The record of a customer, created if reserved. */
 static jrec *rec_commit(rtn_journey *j, uint32_t ci)
 {
-    if (j->crec[ci] == 0) {
+    if (j->cs[ci].rec == 0) {
         memset(&j->rec[j->nrec], 0, sizeof(jrec));
-        j->crec[ci] = ++j->nrec;
+        j->cs[ci].rec = ++j->nrec;
     }
-    return &j->rec[j->crec[ci] - 1];
+    return &j->rec[j->cs[ci].rec - 1];
 }
 
 static const jrec *rec_find(const rtn_journey *j, uint32_t ci)
 {
-    if (j == NULL || ci >= j->ncrec || j->crec[ci] == 0)
+    if (j == NULL || ci >= j->ncs || j->cs[ci].rec == 0)
         return NULL;
-    return &j->rec[j->crec[ci] - 1];
+    return &j->rec[j->cs[ci].rec - 1];
+}
+
+/* Grow an answer list: exact for the one or two answers most customers
+ * give, then by half. */
+static int ans_grow(rtn_mem *m, jrec *r, uint32_t need)
+{
+    uint32_t ncap;
+    jans *q;
+    if (need <= r->anscap)
+        return RTN_OK;
+    ncap = need <= 2 ? need : need + need / 2;
+    if (ncap < need)
+        return RTN_ENOMEM;
+    q = rtn__realloc(m, r->ans, (size_t)r->anscap * sizeof(jans), (size_t)ncap * sizeof(jans));
+    if (q == NULL)
+        return RTN_ENOMEM;
+    r->ans = q;
+    r->anscap = ncap;
+    return RTN_OK;
 }
 
 /* Room for one more answer of customer ci. A customer without a record
@@ -143,13 +175,13 @@ static int ans_reserve(rtn_ctx *ctx, rtn_journey *j, uint32_t ci)
     int rc = rec_reserve(ctx, j, ci);
     if (rc)
         return rc;
-    if (j->crec[ci] == 0) {
+    if (j->cs[ci].rec == 0) {
         if (j->spare == NULL && (j->spare = rtn__alloc(&ctx->mem, sizeof(jans))) == NULL)
             return RTN_ENOMEM;
         return RTN_OK;
     }
-    r = &j->rec[j->crec[ci] - 1];
-    return rtn__grow(&ctx->mem, (void **)&r->ans, &r->anscap, r->nans + 1, sizeof(jans));
+    r = &j->rec[j->cs[ci].rec - 1];
+    return ans_grow(&ctx->mem, r, r->nans + 1);
 }
 
 /* The record of customer ci with room for one more answer (reserved by
@@ -165,26 +197,10 @@ static jrec *rec_ans(rtn_journey *j, uint32_t ci)
     return r;
 }
 
-/* Make the revenue table cover customer ci (new slots 0). */
-static int money_reserve(rtn_ctx *ctx, rtn_journey *j, uint32_t ci)
+/* Saturating addition of a purchase's revenue, in 1/100 units. */
+static void add_cents(jcust *c, int64_t cents)
 {
-    uint64_t ncap;
-    int64_t *q;
-    if (ci < j->nmoney)
-        return RTN_OK;
-    ncap = j->nmoney ? (uint64_t)j->nmoney + j->nmoney / 2 : 64;
-    if (ncap <= ci)
-        ncap = (uint64_t)ci + 64;
-    if (ncap > UINT32_MAX)
-        return RTN_ENOMEM;
-    q = rtn__realloc(&ctx->mem, j->money, (size_t)j->nmoney * sizeof(int64_t),
-                     (size_t)ncap * sizeof(int64_t));
-    if (q == NULL)
-        return RTN_ENOMEM;
-    memset(q + j->nmoney, 0, (size_t)(ncap - j->nmoney) * sizeof(int64_t));
-    j->money = q;
-    j->nmoney = (uint32_t)ncap;
-    return RTN_OK;
+    c->cents = cents >= (int64_t)(UINT32_MAX - c->cents) ? UINT32_MAX : c->cents + (uint32_t)cents;
 }
 
 /* ---- objects ------------------------------------------------------------------ */
@@ -458,7 +474,7 @@ int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
     j->p_change = 0;
     switch (ev->type) {
     case RTN_EV_PURCHASE:
-        return money_reserve(ctx, j, ctx->pend.ci);
+        return cs_reserve(ctx, j, ctx->pend.ci);
     case RTN_EV_PAGE_VIEW: return rtn__fen_reserve(m, &j->views, b);
     case RTN_EV_SHARE: return rtn__fen_reserve(m, &j->shares, b);
     case RTN_EV_VISIT: return rtn__fen_reserve(m, &j->visits, b);
@@ -517,7 +533,7 @@ void rtn__journey_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
         return;
     switch (ev->type) {
     case RTN_EV_PURCHASE:
-        j->money[ctx->pend.ci] += rtn__money(ev->value);
+        add_cents(&j->cs[ctx->pend.ci], llround(ev->value * 100.0));
         return;
     case RTN_EV_PAGE_VIEW: rtn__fen_add(&j->views, b, 1); return;
     case RTN_EV_SHARE: rtn__fen_add(&j->shares, b, 1); return;
@@ -913,8 +929,8 @@ static double health_of(rtn_ctx *ctx, uint32_t ci, uint32_t tb)
     /* Spend of the window's purchases, estimated as their count times the
      * customer's average order value over all its purchases: exact
      * per-purchase amounts would cost memory on every purchase. */
-    if (purch > 0 && j && ci < j->nmoney && j->money[ci] > 0) {
-        double spend = (double)purch * ((double)j->money[ci] / (double)all) / RTN_MONEY_SCALE;
+    if (purch > 0 && j && ci < j->ncs && j->cs[ci].cents > 0) {
+        double spend = (double)purch * ((double)j->cs[ci].cents / (double)all) / 100.0;
         mon = fmin(1.0, log10(1.0 + spend) / HEALTH_MONEY_DECADES);
     }
     if (r) {
@@ -1100,8 +1116,7 @@ void rtn__journey_free(rtn_ctx *ctx)
         rtn__free(m, j->rec[i].ans, (size_t)j->rec[i].anscap * sizeof(jans));
     }
     rtn__free(m, j->rec, (size_t)j->reccap * sizeof(jrec));
-    rtn__free(m, j->crec, (size_t)j->ncrec * sizeof(uint32_t));
-    rtn__free(m, j->money, (size_t)j->nmoney * sizeof(int64_t));
+    rtn__free(m, j->cs, (size_t)j->ncs * sizeof(jcust));
     rtn__free(m, j->spare, sizeof(jans));
     rtn__free(m, j, sizeof(*j));
     ctx->journey = NULL;
@@ -1137,7 +1152,7 @@ int rtn__journey_save(rtn_ctx *ctx, rtn_wr *w)
         }
     }
     rtn__wr_u32(w, j->nrec);
-    for (ci = 0; ci < j->ncrec; ci++) {
+    for (ci = 0; ci < j->ncs; ci++) {
         const jrec *r = rec_find(j, ci);
         if (r == NULL)
             continue;
@@ -1149,13 +1164,13 @@ int rtn__journey_save(rtn_ctx *ctx, rtn_wr *w)
             rtn__wr_u32(w, (uint32_t)r->ans[k].score);
         }
     }
-    for (ci = 0, k = 0; ci < j->nmoney; ci++)
-        k += j->money[ci] != 0;
+    for (ci = 0, k = 0; ci < j->ncs; ci++)
+        k += j->cs[ci].cents != 0;
     rtn__wr_u32(w, k);
-    for (ci = 0; ci < j->nmoney; ci++)
-        if (j->money[ci] != 0) {
+    for (ci = 0; ci < j->ncs; ci++)
+        if (j->cs[ci].cents != 0) {
             rtn__wr_u32(w, ci);
-            rtn__wr_i64(w, j->money[ci]);
+            rtn__wr_u32(w, j->cs[ci].cents);
         }
     return w->err;
 }
@@ -1306,16 +1321,15 @@ int rtn__journey_load(rtn_ctx *ctx, rtn_rd *r)
         }
     }
     n = rtn__rd_u32(r);
-    if (r->err || (uint64_t)n * 12 > rtn__rd_left(r))
+    if (r->err || (uint64_t)n * 8 > rtn__rd_left(r))
         return load_fail(ctx, RTN_EFORMAT);
     for (i = 0; i < n; i++) {
-        uint32_t ci = rtn__rd_u32(r);
-        int64_t money = rtn__rd_i64(r);
-        if (r->err || ci >= ctx->cust.n || money < 0)
+        uint32_t ci = rtn__rd_u32(r), cents = rtn__rd_u32(r);
+        if (r->err || ci >= ctx->cust.n)
             return load_fail(ctx, RTN_EFORMAT);
-        if (money_reserve(ctx, j, ci))
+        if (cs_reserve(ctx, j, ci))
             return RTN_ENOMEM;
-        j->money[ci] += money;
+        add_cents(&j->cs[ci], cents);
     }
     return r->err ? load_fail(ctx, RTN_EFORMAT) : RTN_OK;
 }
@@ -1346,7 +1360,7 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
     }
     if (reserve_objs(dst, j, s->nobj, bytes))
         return RTN_ENOMEM;
-    for (ci = 0; ci < s->ncrec; ci++) {
+    for (ci = 0; ci < s->ncs; ci++) {
         const jrec *sr = rec_find(s, ci);
         if (sr && rec_reserve(dst, j, cmap[ci]))
             return RTN_ENOMEM;
@@ -1355,14 +1369,14 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
      * record slots for all new customers at once. */
     {
         uint32_t fresh = 0;
-        for (ci = 0; ci < s->ncrec; ci++)
-            fresh += rec_find(s, ci) != NULL && j->crec[cmap[ci]] == 0;
+        for (ci = 0; ci < s->ncs; ci++)
+            fresh += rec_find(s, ci) != NULL && j->cs[cmap[ci]].rec == 0;
         for (i = 0; i < s->nobj; i++)
-            fresh += (s->obj[i].flags & OBJ_KIND) == OBJ_CONTACT && j->crec[cmap[s->obj[i].ci]] == 0;
+            fresh += (s->obj[i].flags & OBJ_KIND) == OBJ_CONTACT && j->cs[cmap[s->obj[i].ci]].rec == 0;
         if (rtn__grow(m, (void **)&j->rec, &j->reccap, j->nrec + fresh, sizeof(jrec)))
             return RTN_ENOMEM;
     }
-    for (ci = 0; ci < s->ncrec; ci++) {
+    for (ci = 0; ci < s->ncs; ci++) {
         const jrec *sr = rec_find(s, ci);
         jrec *w;
         if (sr == NULL)
@@ -1373,8 +1387,8 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
         if (rtn__grow(m, (void **)&w->ans, &w->anscap, w->nans + sr->nans, sizeof(jans)))
             return RTN_ENOMEM;
     }
-    for (ci = 0; ci < s->nmoney; ci++)
-        if (s->money[ci] && money_reserve(dst, j, cmap[ci]))
+    for (ci = 0; ci < s->ncs; ci++)
+        if (s->cs[ci].cents && cs_reserve(dst, j, cmap[ci]))
             return RTN_ENOMEM;
     /* Fold. */
     for (i = 0; sums_of(j, i); i++) {
@@ -1390,17 +1404,17 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
         o.ci = cmap[o.ci];
         obj_fold(dst, j, &o, (o.flags & OBJ_STRREF) ? s->refs.p + o.ref : NULL);
     }
-    for (ci = 0; ci < s->ncrec; ci++) {
+    for (ci = 0; ci < s->ncs; ci++) {
         const jrec *sr = rec_find(s, ci);
         jrec *w;
         if (sr == NULL)
             continue;
-        w = &j->rec[j->crec[cmap[ci]] - 1];
+        w = &j->rec[j->cs[cmap[ci]].rec - 1];
         for (k = 0; k < sr->nans; k++)
             ans_insert(w, &sr->ans[k]);
     }
-    for (ci = 0; ci < s->nmoney; ci++)
-        if (s->money[ci])
-            j->money[cmap[ci]] += s->money[ci];
+    for (ci = 0; ci < s->ncs; ci++)
+        if (s->cs[ci].cents)
+            add_cents(&j->cs[cmap[ci]], s->cs[ci].cents);
     return RTN_OK;
 }
