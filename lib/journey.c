@@ -23,7 +23,7 @@ typedef struct jobj {
     uint32_t ci;    /* customer index */
     uint32_t flags; /* OBJ_CART or OBJ_CONTACT, | OBJ_STRREF */
     uint32_t reflen;
-    uint32_t next;  /* next contact of the same customer + 1, 0 = last */
+    uint32_t next; /* next contact of the same customer + 1, 0 = last */
 } jobj;
 
 /* A survey answer (NPS or CSAT; CES is not a satisfaction signal). */
@@ -35,7 +35,7 @@ typedef struct jans {
 
 /* Per-customer side record, for customers with journey state. */
 typedef struct jrec {
-    jans *ans;      /* sorted by (time, type, score) */
+    jans *ans; /* sorted by (time, type, score) */
     uint32_t nans, anscap;
     uint32_t contacts; /* first contact object + 1 */
     uint32_t reserved;
@@ -109,7 +109,8 @@ static int cs_reserve(rtn_ctx *ctx, rtn_journey *j, uint32_t ci)
         ncap = (uint64_t)j->ncs + j->ncs / 4 + 16;
     if (ncap > UINT32_MAX)
         return RTN_ENOMEM;
-    q = rtn__realloc(&ctx->mem, j->cs, (size_t)j->ncs * sizeof(jcust), (size_t)ncap * sizeof(jcust));
+    q = rtn__realloc(&ctx->mem, j->cs, (size_t)j->ncs * sizeof(jcust),
+                     (size_t)ncap * sizeof(jcust));
     if (q == NULL)
         return RTN_ENOMEM;
     memset(q + j->ncs, 0, (size_t)(ncap - j->ncs) * sizeof(jcust));
@@ -326,12 +327,12 @@ static double ttr_rep(uint32_t bin)
 }
 
 typedef struct oderiv {
-    int has_open;      /* carts: created; contacts: opened */
-    uint32_t ob;       /* its bucket */
-    uint32_t close;    /* checkout / abandon bucket + 1, or NONE_AFTER */
-    int has_ttr;       /* contacts: resolved at or after the open */
-    uint32_t rb;       /* resolve bucket */
-    int64_t ttr;       /* ms */
+    int has_open;   /* carts: created; contacts: opened */
+    uint32_t ob;    /* its bucket */
+    uint32_t close; /* checkout / abandon bucket + 1, or NONE_AFTER */
+    int has_ttr;    /* contacts: resolved at or after the open */
+    uint32_t rb;    /* resolve bucket */
+    int64_t ttr;    /* ms */
 } oderiv;
 
 static void obj_derive(const rtn_ctx *ctx, const jobj *o, oderiv *d)
@@ -371,8 +372,9 @@ static int obj_reserve_derived(rtn_ctx *ctx, rtn_journey *j, const jobj *o)
     if (rtn__fen_reserve(m, &j->opened, d.ob) ||
         pairs_reserve1(m, &j->abandon, P1(d.ob), d.close, 0))
         return RTN_ENOMEM;
-    if (d.has_ttr && (rtn__fen_reserve(m, &j->ttr_n, d.rb) || rtn__fen_reserve(m, &j->ttr_sum, d.rb) ||
-                      pairs_reserve1(m, &j->ttr_hist, d.rb, ttr_bin(d.ttr), 0)))
+    if (d.has_ttr &&
+        (rtn__fen_reserve(m, &j->ttr_n, d.rb) || rtn__fen_reserve(m, &j->ttr_sum, d.rb) ||
+         pairs_reserve1(m, &j->ttr_hist, d.rb, ttr_bin(d.ttr), 0)))
         return RTN_ENOMEM;
     return RTN_OK;
 }
@@ -475,15 +477,24 @@ int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
     switch (ev->type) {
     case RTN_EV_PURCHASE:
         return cs_reserve(ctx, j, ctx->pend.ci);
-    case RTN_EV_PAGE_VIEW: return rtn__fen_reserve(m, &j->views, b);
-    case RTN_EV_SHARE: return rtn__fen_reserve(m, &j->shares, b);
-    case RTN_EV_VISIT: return rtn__fen_reserve(m, &j->visits, b);
-    case RTN_EV_CONVERSION: return rtn__fen_reserve(m, &j->convs, b);
-    case RTN_EV_CART_CREATE: return obj_prepare(ctx, j, ev, OBJ_CART, T_CREATE);
-    case RTN_EV_CART_CHECKOUT: return obj_prepare(ctx, j, ev, OBJ_CART, T_CHECKOUT);
-    case RTN_EV_CONTACT_OPEN: return obj_prepare(ctx, j, ev, OBJ_CONTACT, T_OPEN);
-    case RTN_EV_CONTACT_RESOLVE: return obj_prepare(ctx, j, ev, OBJ_CONTACT, T_RESOLVE);
-    case RTN_EV_CONTACT_ABANDON: return obj_prepare(ctx, j, ev, OBJ_CONTACT, T_ABANDON);
+    case RTN_EV_PAGE_VIEW:
+        return rtn__fen_reserve(m, &j->views, b);
+    case RTN_EV_SHARE:
+        return rtn__fen_reserve(m, &j->shares, b);
+    case RTN_EV_VISIT:
+        return rtn__fen_reserve(m, &j->visits, b);
+    case RTN_EV_CONVERSION:
+        return rtn__fen_reserve(m, &j->convs, b);
+    case RTN_EV_CART_CREATE:
+        return obj_prepare(ctx, j, ev, OBJ_CART, T_CREATE);
+    case RTN_EV_CART_CHECKOUT:
+        return obj_prepare(ctx, j, ev, OBJ_CART, T_CHECKOUT);
+    case RTN_EV_CONTACT_OPEN:
+        return obj_prepare(ctx, j, ev, OBJ_CONTACT, T_OPEN);
+    case RTN_EV_CONTACT_RESOLVE:
+        return obj_prepare(ctx, j, ev, OBJ_CONTACT, T_RESOLVE);
+    case RTN_EV_CONTACT_ABANDON:
+        return obj_prepare(ctx, j, ev, OBJ_CONTACT, T_ABANDON);
     case RTN_EV_NPS:
         if (rtn__fen_reserve(m, &j->nps_n, b) || rtn__fen_reserve(m, &j->nps_pro, b) ||
             rtn__fen_reserve(m, &j->nps_det, b))
@@ -535,10 +546,18 @@ void rtn__journey_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
     case RTN_EV_PURCHASE:
         add_cents(&j->cs[ctx->pend.ci], llround(ev->value * 100.0));
         return;
-    case RTN_EV_PAGE_VIEW: rtn__fen_add(&j->views, b, 1); return;
-    case RTN_EV_SHARE: rtn__fen_add(&j->shares, b, 1); return;
-    case RTN_EV_VISIT: rtn__fen_add(&j->visits, b, 1); return;
-    case RTN_EV_CONVERSION: rtn__fen_add(&j->convs, b, 1); return;
+    case RTN_EV_PAGE_VIEW:
+        rtn__fen_add(&j->views, b, 1);
+        return;
+    case RTN_EV_SHARE:
+        rtn__fen_add(&j->shares, b, 1);
+        return;
+    case RTN_EV_VISIT:
+        rtn__fen_add(&j->visits, b, 1);
+        return;
+    case RTN_EV_CONVERSION:
+        rtn__fen_add(&j->convs, b, 1);
+        return;
     case RTN_EV_CART_CREATE:
     case RTN_EV_CART_CHECKOUT:
     case RTN_EV_CONTACT_OPEN:
@@ -787,7 +806,8 @@ int rtn__journey_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
                   sum(j, FEN(j, nps_det), fb, tb));
         return RTN_OK;
     case RTN_METRIC_CSAT:
-        proportion(out, (double)sum(j, FEN(j, csat_sat), fb, tb), (double)sum(j, FEN(j, csat_n), fb, tb));
+        proportion(out, (double)sum(j, FEN(j, csat_sat), fb, tb),
+                   (double)sum(j, FEN(j, csat_n), fb, tb));
         return RTN_OK;
     case RTN_METRIC_CSAT_MEAN:
         mean_value(out, sum(j, FEN(j, csat_n), fb, tb), sum(j, FEN(j, csat_sum), fb, tb),
@@ -804,7 +824,8 @@ int rtn__journey_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
         rtn__value_count(out, (double)sum(j, FEN(j, shares), fb, tb));
         return RTN_OK;
     case RTN_METRIC_CONVERSION_RATE:
-        proportion(out, (double)sum(j, FEN(j, convs), fb, tb), (double)sum(j, FEN(j, visits), fb, tb));
+        proportion(out, (double)sum(j, FEN(j, convs), fb, tb),
+                   (double)sum(j, FEN(j, visits), fb, tb));
         return RTN_OK;
     case RTN_METRIC_CART_ABANDONMENT_RATE:
         proportion(out, j && fb < tb ? (double)closed_in(&j->cartp, fb, tb, 0) : 0.0,
@@ -850,7 +871,8 @@ static int find_customer(rtn_ctx *ctx, const rtn_customer *c, uint32_t *ci)
 {
     rtn_ckey k;
     if (c == NULL || c->size != sizeof(rtn_customer))
-        return rtn__fail(ctx, RTN_EINVAL, "customer is NULL or not initialised (rtn_customer_init)");
+        return rtn__fail(ctx, RTN_EINVAL,
+                         "customer is NULL or not initialised (rtn_customer_init)");
     if (c->id_str) {
         if (c->id_len == 0 || c->id_len > RTN_ID_MAX)
             return rtn__fail(ctx, RTN_EID, "customer id of %u bytes", (unsigned)c->id_len);
@@ -887,7 +909,9 @@ int rtn_customer_nps_category(int *out, rtn_ctx *ctx, const rtn_customer *c)
             continue;
         while (first > r->ans && first[-1].time == a->time && first[-1].type == RTN_EV_NPS)
             first--;
-        cat = first->score >= 9 ? RTN_NPS_PROMOTER : first->score >= 7 ? RTN_NPS_PASSIVE : RTN_NPS_DETRACTOR;
+        cat = first->score >= 9   ? RTN_NPS_PROMOTER
+              : first->score >= 7 ? RTN_NPS_PASSIVE
+                                  : RTN_NPS_DETRACTOR;
         break;
     }
     *out = cat;
@@ -939,10 +963,9 @@ static double health_of(rtn_ctx *ctx, uint32_t ci, uint32_t tb)
          * lowest satisfaction. */
         for (i = 0; i < r->nans && r->ans[i].time < at; i++) {
             const jans *a = &r->ans[i];
-            double s = a->type == RTN_EV_NPS
-                           ? a->score / 10.0
-                           : (double)(a->score - ctx->cfg.csat_min) /
-                                 (double)(ctx->cfg.csat_max - ctx->cfg.csat_min);
+            double s = a->type == RTN_EV_NPS ? a->score / 10.0
+                                             : (double)(a->score - ctx->cfg.csat_min) /
+                                                   (double)(ctx->cfg.csat_max - ctx->cfg.csat_min);
             if (a->time != lt || s < sat)
                 sat = s;
             lt = a->time;
@@ -1083,9 +1106,9 @@ int rtn_health_lowest(rtn_health_entry *out, size_t cap, size_t *n_out, rtn_ctx 
 /* The event-driven sums, in snapshot order. */
 static rtn_fen *sums_of(rtn_journey *j, size_t i)
 {
-    rtn_fen *f[] = {&j->nps_n, &j->nps_pro, &j->nps_det, &j->csat_n, &j->csat_sat,
-                    &j->csat_sum, &j->csat_sq, &j->ces_n, &j->ces_sum, &j->ces_sq,
-                    &j->views, &j->shares, &j->visits, &j->convs};
+    rtn_fen *f[] = {&j->nps_n,    &j->nps_pro, &j->nps_det, &j->csat_n,  &j->csat_sat,
+                    &j->csat_sum, &j->csat_sq, &j->ces_n,   &j->ces_sum, &j->ces_sq,
+                    &j->views,    &j->shares,  &j->visits,  &j->convs};
     return i < sizeof(f) / sizeof(f[0]) ? f[i] : NULL;
 }
 
@@ -1238,8 +1261,10 @@ static int reserve_obj_fens(rtn_ctx *ctx, rtn_journey *j, const jobj *o)
         if (o->t[t] == NO_TIME)
             continue;
         b = rtn__bucket(ctx, o->t[t]);
-        if (rtn__fen_reserve(&ctx->mem, &j->carts, b) || rtn__fen_reserve(&ctx->mem, &j->opened, b) ||
-            rtn__fen_reserve(&ctx->mem, &j->ttr_n, b) || rtn__fen_reserve(&ctx->mem, &j->ttr_sum, b))
+        if (rtn__fen_reserve(&ctx->mem, &j->carts, b) ||
+            rtn__fen_reserve(&ctx->mem, &j->opened, b) ||
+            rtn__fen_reserve(&ctx->mem, &j->ttr_n, b) ||
+            rtn__fen_reserve(&ctx->mem, &j->ttr_sum, b))
             return RTN_ENOMEM;
     }
     return RTN_OK;
@@ -1247,7 +1272,8 @@ static int reserve_obj_fens(rtn_ctx *ctx, rtn_journey *j, const jobj *o)
 
 static int load_fail(rtn_ctx *ctx, int rc)
 {
-    return rc == RTN_ENOMEM ? RTN_ENOMEM : rtn__fail(ctx, RTN_EFORMAT, "journey section is corrupt");
+    return rc == RTN_ENOMEM ? RTN_ENOMEM
+                            : rtn__fail(ctx, RTN_EFORMAT, "journey section is corrupt");
 }
 
 int rtn__journey_load(rtn_ctx *ctx, rtn_rd *r)
@@ -1286,7 +1312,8 @@ int rtn__journey_load(rtn_ctx *ctx, rtn_rd *r)
         if (r->err || o.ci >= ctx->cust.n || o.flags > 3)
             return load_fail(ctx, RTN_EFORMAT);
         for (k = 0; k < 3; k++)
-            if (o.t[k] != NO_TIME && (o.t[k] < 0 || o.t[k] >= RTN_TIME_MAX || o.t[k] + ctx->offset_ms < 0))
+            if (o.t[k] != NO_TIME &&
+                (o.t[k] < 0 || o.t[k] >= RTN_TIME_MAX || o.t[k] + ctx->offset_ms < 0))
                 return load_fail(ctx, RTN_EFORMAT);
         if ((o.flags & OBJ_KIND) == OBJ_CONTACT && rec_reserve(ctx, j, o.ci))
             return RTN_ENOMEM;
@@ -1315,7 +1342,8 @@ int rtn__journey_load(rtn_ctx *ctx, rtn_rd *r)
             a.score = (int32_t)rtn__rd_u32(r);
             if (r->err || a.time < 0 || a.time >= RTN_TIME_MAX ||
                 (a.type == RTN_EV_NPS ? a.score < 0 || a.score > 10
-                 : a.type != RTN_EV_CSAT || a.score < ctx->cfg.csat_min || a.score > ctx->cfg.csat_max))
+                                      : a.type != RTN_EV_CSAT || a.score < ctx->cfg.csat_min ||
+                                            a.score > ctx->cfg.csat_max))
                 return load_fail(ctx, RTN_EFORMAT);
             ans_insert(rec, &a);
         }
@@ -1372,7 +1400,8 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
         for (ci = 0; ci < s->ncs; ci++)
             fresh += rec_find(s, ci) != NULL && j->cs[cmap[ci]].rec == 0;
         for (i = 0; i < s->nobj; i++)
-            fresh += (s->obj[i].flags & OBJ_KIND) == OBJ_CONTACT && j->cs[cmap[s->obj[i].ci]].rec == 0;
+            fresh +=
+                (s->obj[i].flags & OBJ_KIND) == OBJ_CONTACT && j->cs[cmap[s->obj[i].ci]].rec == 0;
         if (rtn__grow(m, (void **)&j->rec, &j->reccap, j->nrec + fresh, sizeof(jrec)))
             return RTN_ENOMEM;
     }

@@ -144,10 +144,13 @@ END_TEST
 START_TEST(scores_off_scale_change_nothing)
 {
     rtn_ctx *ctx = tu_ctx(NULL);
-    struct { int type; double v; } bad[] = {
-        {RTN_EV_NPS, 11}, {RTN_EV_NPS, -1}, {RTN_EV_NPS, 7.5}, {RTN_EV_NPS, NAN},
-        {RTN_EV_NPS, INFINITY}, {RTN_EV_CSAT, 0}, {RTN_EV_CSAT, 6}, {RTN_EV_CSAT, 4.01},
-        {RTN_EV_CES, 0}, {RTN_EV_CES, 8}, {RTN_EV_CES, -INFINITY}};
+    struct {
+        int type;
+        double v;
+    } bad[] = {{RTN_EV_NPS, 11},  {RTN_EV_NPS, -1},       {RTN_EV_NPS, 7.5},
+               {RTN_EV_NPS, NAN}, {RTN_EV_NPS, INFINITY}, {RTN_EV_CSAT, 0},
+               {RTN_EV_CSAT, 6},  {RTN_EV_CSAT, 4.01},    {RTN_EV_CES, 0},
+               {RTN_EV_CES, 8},   {RTN_EV_CES, -INFINITY}};
     size_t i;
     rtn_stats st;
     tu_push(ctx, RTN_EV_NPS, TD(0), 1, 9);
@@ -301,7 +304,8 @@ START_TEST(contacts_hand_computed)
     ck_assert_double_eq_tol(v.denominator, 5.0, EPS);
     ck_assert_double_eq_tol(v.value, 20.0, EPS);
     /* [2, 3): c2/1 opened and abandoned, c2/2 opened: 50 %. */
-    ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_CALL_ABANDONMENT_RATE, TD(2), TD(3)).value, 50.0, EPS);
+    ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_CALL_ABANDONMENT_RATE, TD(2), TD(3)).value,
+                            50.0, EPS);
     /* Resolved in [0, 7) with an open: 6, 48, 54 h: mean 36; nearest-rank
      * median (2nd of 3) 48; p90 (3rd) 54; histogram within 1 %. */
     v = tu_query(ctx, RTN_METRIC_TIME_TO_RESOLUTION, TD(0), TD(7));
@@ -319,7 +323,8 @@ START_TEST(contacts_hand_computed)
     tu_push_ref(ctx, RTN_EV_CONTACT_OPEN, TD(0) + 9 * T_HOUR, 1, 0, 1);
     v = tu_query(ctx, RTN_METRIC_TIME_TO_RESOLUTION, TD(0), TD(7));
     ck_assert_double_eq_tol(v.value, (8.0 + 48 + 54) / 3, EPS);
-    ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_CALL_ABANDONMENT_RATE, TD(0), TD(7)).denominator, 5.0, EPS);
+    ck_assert_double_eq_tol(
+        tu_query(ctx, RTN_METRIC_CALL_ABANDONMENT_RATE, TD(0), TD(7)).denominator, 5.0, EPS);
     /* No resolutions: undefined mean and percentiles. */
     v = tu_query(ctx, RTN_METRIC_TIME_TO_RESOLUTION, TD(10), TD(20));
     ck_assert_int_eq(v.defined, 0);
@@ -420,7 +425,8 @@ START_TEST(time_to_value_default)
     ck_assert_double_eq_tol(v.value, 6.0, EPS);
     ck_assert_double_eq_tol(v.p50, 5.0, EPS);
     /* [20, 40): c4: 10 days. */
-    ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_TIME_TO_VALUE, TD(20), TD(40)).value, 10.0, EPS);
+    ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_TIME_TO_VALUE, TD(20), TD(40)).value, 10.0,
+                            EPS);
     ck_assert_int_eq(tu_query(ctx, RTN_METRIC_TIME_TO_VALUE, TD(5), TD(15)).defined, 0);
     rtn_ctx_free(ctx);
 }
@@ -778,7 +784,8 @@ START_TEST(allocation_failures_change_nothing)
             ck_assert_int_eq(rc, RTN_ENOMEM);
             failures++;
             ck_assert_msg(tu_compare_all(a, ref, 30, why, sizeof why) == 0,
-                          "event %zu (type %d) failing allocation %ld: %s", i, s.ev[i].type, k, why);
+                          "event %zu (type %d) failing allocation %ld: %s", i, s.ev[i].type, k,
+                          why);
             rtn_ctx_free(a);
             rtn_ctx_free(ref);
         }
@@ -800,8 +807,8 @@ static int same_customers(rtn_ctx *a, rtn_ctx *b, uint32_t customers, int64_t at
     if (rtn_health_lowest(ea, 32, &na, a, at) || rtn_health_lowest(eb, 32, &nb, b, at) || na != nb)
         return 0;
     for (i = 0; i < na; i++)
-        if (!tu_same(ea[i].score, eb[i].score) || ea[i].id != eb[i].id || !ea[i].id_str != !eb[i].id_str ||
-            ea[i].id_len != eb[i].id_len ||
+        if (!tu_same(ea[i].score, eb[i].score) || ea[i].id != eb[i].id ||
+            !ea[i].id_str != !eb[i].id_str || ea[i].id_len != eb[i].id_len ||
             (ea[i].id_str && memcmp(ea[i].id_str, eb[i].id_str, ea[i].id_len) != 0))
             return 0;
     for (id = 1; id <= customers; id++) {
@@ -832,7 +839,8 @@ static void order_check(const rtn_config *cfg, uint64_t seed)
     tu_push_all(b, s.ev, s.n);
     ck_assert_msg(tu_compare_all(a, b, days, why, sizeof why) == 0, "seed %llu: %s",
                   (unsigned long long)seed, why);
-    ck_assert_msg(same_customers(a, b, customers, TD(days / 2)) && same_customers(a, b, customers, TD(days + 5)),
+    ck_assert_msg(same_customers(a, b, customers, TD(days / 2)) &&
+                      same_customers(a, b, customers, TD(days + 5)),
                   "seed %llu: per-customer answers differ", (unsigned long long)seed);
     rtn_ctx_free(a);
     rtn_ctx_free(b);
@@ -877,21 +885,39 @@ START_TEST(generated_matches_brute_force)
                 if (e->time < from || e->time >= to)
                     continue;
                 switch (e->type) {
-                case RTN_EV_NPS: n++; pro += e->value >= 9; det += e->value <= 6; break;
-                case RTN_EV_PAGE_VIEW: pv++; break;
-                case RTN_EV_SHARE: sh++; break;
-                case RTN_EV_VISIT: vis++; break;
-                case RTN_EV_CONVERSION: conv++; break;
-                case RTN_EV_CSAT: cs++; csat += e->value >= 4; break;
-                default: break;
+                case RTN_EV_NPS:
+                    n++;
+                    pro += e->value >= 9;
+                    det += e->value <= 6;
+                    break;
+                case RTN_EV_PAGE_VIEW:
+                    pv++;
+                    break;
+                case RTN_EV_SHARE:
+                    sh++;
+                    break;
+                case RTN_EV_VISIT:
+                    vis++;
+                    break;
+                case RTN_EV_CONVERSION:
+                    conv++;
+                    break;
+                case RTN_EV_CSAT:
+                    cs++;
+                    csat += e->value >= 4;
+                    break;
+                default:
+                    break;
                 }
             }
             v = tu_query(ctx, RTN_METRIC_NPS, from, to);
             ck_assert_int_eq((int)v.n, (int)n);
             if (n)
                 ck_assert_double_eq_tol(v.value, 100.0 * (double)(pro - det) / (double)n, 1e-9);
-            ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_PAGE_VIEWS, from, to).value, (double)pv, EPS);
-            ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_SHARES, from, to).value, (double)sh, EPS);
+            ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_PAGE_VIEWS, from, to).value,
+                                    (double)pv, EPS);
+            ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_SHARES, from, to).value, (double)sh,
+                                    EPS);
             v = tu_query(ctx, RTN_METRIC_CONVERSION_RATE, from, to);
             ck_assert(v.numerator == (double)conv && v.denominator == (double)vis);
             v = tu_query(ctx, RTN_METRIC_CSAT, from, to);
