@@ -325,6 +325,14 @@ START_TEST(contacts_hand_computed)
     ck_assert_double_eq_tol(v.value, (8.0 + 48 + 54) / 3, EPS);
     ck_assert_double_eq_tol(
         tu_query(ctx, RTN_METRIC_CALL_ABANDONMENT_RATE, TD(0), TD(7)).denominator, 5.0, EPS);
+    /* c4/1 "resolved" on day 1 but opened on day 2 (clock skew): opened in
+     * the period, left out of time to resolution. */
+    tu_push_ref(ctx, RTN_EV_CONTACT_RESOLVE, TD(1), 4, 0, 1);
+    tu_push_ref(ctx, RTN_EV_CONTACT_OPEN, TD(2), 4, 0, 1);
+    v = tu_query(ctx, RTN_METRIC_TIME_TO_RESOLUTION, TD(0), TD(7));
+    ck_assert_int_eq((int)v.n, 3);
+    ck_assert_double_eq_tol(v.value, (8.0 + 48 + 54) / 3, EPS);
+    ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_CALL_ABANDONMENT_RATE, TD(0), TD(7)).denominator, 6.0, EPS);
     /* No resolutions: undefined mean and percentiles. */
     v = tu_query(ctx, RTN_METRIC_TIME_TO_RESOLUTION, TD(10), TD(20));
     ck_assert_int_eq(v.defined, 0);
