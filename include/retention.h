@@ -665,8 +665,8 @@ typedef struct rtn_health_entry {
  *        (a retention team's call list).
  *
  * Equal scores are ordered by id: numeric ids first, ascending, then
- * string ids bytewise (a prefix first). Costs O(customers * log cap) and
- * more when many scores tie.
+ * string ids bytewise (a prefix first). Scans every customer: O(customers
+ * and their state), plus O(cap) per customer that enters the list.
  * @param out   Array of cap entries, lowest first; may be NULL when cap is 0.
  * @param cap   Capacity of out.
  * @param n_out Receives the number written: min(cap, customers active at `at`).
