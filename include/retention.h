@@ -165,7 +165,7 @@ typedef struct rtn_config {
     int32_t csat_satisfied;      /**< Lowest "satisfied" CSAT score; default 4. */
     int32_t ces_min;             /**< CES scale minimum; default 1. */
     int32_t ces_max;             /**< CES scale maximum; default 7. */
-    int32_t value_event;         /**< Time-to-value event: ::RTN_VALUE_DEFAULT (second purchase or first feature use) or an ::rtn_event_type. */
+    int32_t value_event;         /**< Time-to-value event: ::RTN_VALUE_DEFAULT (second purchase or first feature use) or an ::rtn_event_type (its first occurrence at or after the acquisition). */
     rtn_health_weights health;   /**< Health-score weights; default 0.3, 0.2, 0.2, 0.2, 0.1. */
 } rtn_config;
 
@@ -246,9 +246,9 @@ typedef enum rtn_event_type {
     RTN_EV_SHARE = 9,            /**< A share. */
     RTN_EV_VISIT = 10,           /**< A visit (an interaction that may convert). */
     RTN_EV_CONVERSION = 11,      /**< A conversion. */
-    RTN_EV_CART_CREATE = 12,     /**< Cart `ref` created. */
+    RTN_EV_CART_CREATE = 12,     /**< Cart `ref` of the customer created (no ref: the customer's only cart). */
     RTN_EV_CART_CHECKOUT = 13,   /**< Cart `ref` checked out. */
-    RTN_EV_CONTACT_OPEN = 14,    /**< Service contact `ref` opened. */
+    RTN_EV_CONTACT_OPEN = 14,    /**< Service contact `ref` of the customer opened (no ref: its only contact). */
     RTN_EV_CONTACT_RESOLVE = 15, /**< Service contact `ref` resolved. */
     RTN_EV_CONTACT_ABANDON = 16, /**< Service contact `ref` abandoned. */
     RTN_EV_NPS = 17,             /**< NPS answer, `value` integer 0..10. */
@@ -350,10 +350,18 @@ typedef enum rtn_metric {
     RTN_METRIC_REVENUE = 209,                /**< Purchase revenue in the period. */
     RTN_METRIC_BUYERS = 210,                 /**< Distinct purchasing customers. */
     /* Satisfaction */
-    RTN_METRIC_NPS = 300,       /**< %promoters - %detractors. */
-    RTN_METRIC_CSAT = 301,      /**< Satisfied answers / answers * 100. */
-    RTN_METRIC_CSAT_MEAN = 302, /**< Mean CSAT score. */
-    RTN_METRIC_CES = 303,       /**< Mean CES score. */
+    /** %promoters (9-10) - %detractors (0-6) over NPS answers in the
+     *  period, -100..100; lo/hi: normal 95 % interval with
+     *  var = (p + q - (p - q)^2) / n, clamped to -100..100. */
+    RTN_METRIC_NPS = 300,
+    /** CSAT answers at or above `csat_satisfied` / answers * 100; Wilson
+     *  95 % interval. */
+    RTN_METRIC_CSAT = 301,
+    /** Mean CSAT score; lo/hi: normal 95 % interval from the sample
+     *  variance (needs 2 answers or more, else NaN). */
+    RTN_METRIC_CSAT_MEAN = 302,
+    /** Mean CES score; interval as for ::RTN_METRIC_CSAT_MEAN. */
+    RTN_METRIC_CES = 303,
     /* Engagement and journey */
     RTN_METRIC_ACTIVE_CUSTOMERS = 400,       /**< Distinct customers with any event. */
     RTN_METRIC_DAU = 401,                    /**< Distinct active in the day ending at `to`. */
@@ -362,15 +370,36 @@ typedef enum rtn_metric {
     RTN_METRIC_STICKINESS = 404,             /**< Mean DAU over 30 days / MAU * 100. */
     RTN_METRIC_FEATURE_ADOPTION_RATE = 405,  /**< Users of a feature / active * 100. */
     RTN_METRIC_FEATURE_USAGE = 406,          /**< Uses of a feature. */
-    RTN_METRIC_PAGE_VIEWS = 407,             /**< Page views. */
-    RTN_METRIC_SHARES = 408,                 /**< Shares. */
-    RTN_METRIC_CONVERSION_RATE = 409,        /**< Conversions / visits * 100. */
-    RTN_METRIC_CART_ABANDONMENT_RATE = 410,  /**< Carts not checked out by `to` / carts * 100. */
-    RTN_METRIC_CALL_ABANDONMENT_RATE = 411,  /**< Contacts abandoned / contacts opened * 100. */
-    RTN_METRIC_TIME_TO_RESOLUTION = 412,     /**< Mean (value), median, p90 in hours. */
-    RTN_METRIC_TIME_TO_VALUE = 413,          /**< Mean (value), median in days. */
-    RTN_METRIC_INTERACTION_CHANGE = 414,     /**< Contacts per active vs previous period, %. */
-    RTN_METRIC_HEALTH_SCORE = 415,           /**< Mean health score of active customers. */
+    RTN_METRIC_PAGE_VIEWS = 407,             /**< Page view events in the period. */
+    RTN_METRIC_SHARES = 408,                 /**< Share events in the period. */
+    /** Conversion events / visit events in the period * 100 (Wilson
+     *  interval when conversions <= visits). */
+    RTN_METRIC_CONVERSION_RATE = 409,
+    /** Carts created in the period (a cart is a customer's `ref`; created
+     *  at its earliest create event) whose earliest checkout is absent or
+     *  at or after `to`, / carts created in the period * 100. */
+    RTN_METRIC_CART_ABANDONMENT_RATE = 410,
+    /** Contacts opened in the period (earliest open event) with an abandon
+     *  event before `to`, / contacts opened in the period * 100. */
+    RTN_METRIC_CALL_ABANDONMENT_RATE = 411,
+    /** Contacts resolved in the period (earliest resolve event, at or after
+     *  the earliest open): value = mean resolve - open in hours (exact);
+     *  p50, p90 = nearest-rank percentiles from a log histogram, within
+     *  1 % of the exact values. */
+    RTN_METRIC_TIME_TO_RESOLUTION = 412,
+    /** Customers first acquired in the period who reached their first
+     *  value event (see ::rtn_config.value_event) before `to`: value = mean
+     *  days from the acquisition bucket to the value event's bucket; p50 =
+     *  nearest-rank median. Resolution: one bucket. */
+    RTN_METRIC_TIME_TO_VALUE = 413,
+    /** (contacts opened per active customer in the period) / (the same in
+     *  the previous period of equal length) - 1, * 100; undefined when
+     *  either period has no active customer or the previous one no
+     *  contact. */
+    RTN_METRIC_INTERACTION_CHANGE = 414,
+    /** Mean ::rtn_health_score at `to` over customers active at `to`.
+     *  Costs O(customers) per query. */
+    RTN_METRIC_HEALTH_SCORE = 415,
     /* Subscription revenue. A subscription event sets the MRR of one
      * subscription (`ref`) from its bucket on; 0 ends it. Within one bucket
      * the latest event of a subscription wins (by time, then the larger
@@ -538,16 +567,25 @@ typedef enum rtn_bench_cmp {
 
 /**
  * @brief The documented default reference range of a metric.
- * @return ::RTN_OK, or ::RTN_ENOTFOUND when the metric has no default.
+ *
+ * The defaults (docs/benchmarks.md) are broad industry figures, for
+ * example SaaS monthly churn 3-8 % and cart abandonment 65-75 % (about
+ * 70 %). They suit monthly periods; set your own range for other periods.
+ * @param lo     Receives the lower bound.
+ * @param hi     Receives the upper bound.
+ * @param metric An ::rtn_metric.
+ * @return ::RTN_OK, ::RTN_EINVAL (NULL), or ::RTN_ENOTFOUND when the metric
+ *         has no default.
  */
 RTN_API int rtn_benchmark_default(double *lo, double *hi, int metric);
 
 /**
  * @brief Compare a value with a reference range.
- * @param out Receives an ::rtn_bench_cmp.
- * @param v   A defined query result.
- * @param lo  Lower end of the reference range.
- * @param hi  Upper end of the reference range (bounds count as within).
+ * @param out Receives an ::rtn_bench_cmp: below lo, within [lo, hi]
+ *            (bounds included) or above hi.
+ * @param v   A query result (its `value`).
+ * @param lo  Lower bound of the range.
+ * @param hi  Upper bound of the range.
  * @return ::RTN_OK, ::RTN_EINVAL (NULL, NaN, lo > hi or an undefined value).
  */
 RTN_API int rtn_benchmark_compare(int *out, const rtn_value *v, double lo,
@@ -578,18 +616,42 @@ typedef struct rtn_customer {
 RTN_API int rtn_customer_init(rtn_customer *c, uint32_t size);
 
 /**
- * @brief The NPS category of a customer's latest answer (by time).
- * @param out Receives an ::rtn_nps_category.
+ * @brief The NPS category of a customer's latest answer.
+ *
+ * "Latest" is by event time, whatever the order of pushing; among answers
+ * at the same latest instant the lowest score counts, so the result depends
+ * only on the set of events.
+ * @param out Receives an ::rtn_nps_category (::RTN_NPS_NONE when the
+ *            customer never answered).
  * @param ctx The context.
  * @param c   The customer.
- * @return ::RTN_OK, ::RTN_EINVAL or ::RTN_ENOTFOUND.
+ * @return ::RTN_OK, ::RTN_EINVAL, ::RTN_EID or ::RTN_ENOTFOUND (unknown customer).
  */
 RTN_API int rtn_customer_nps_category(int *out, rtn_ctx *ctx,
                                       const rtn_customer *c);
 
 /**
  * @brief A customer's health score (0..100) at instant `at`.
- * @return ::RTN_OK, ::RTN_EINVAL or ::RTN_ENOTFOUND.
+ *
+ * Only events before `at` (in buckets before the bucket of `at`) count.
+ * With the weights w of ::rtn_config.health:
+ * `score = 100 * (wr R + wf F + wm M + ws S + wc C) / (wr + wf + wm + ws + wc)`:
+ * - R (recency) = max(0, 1 - d / 90), d = days from the bucket of the last
+ *   start event to the last bucket before `at` (0 without a start event);
+ * - F (frequency) = min(1, purchases in the 365 days before `at` / 12);
+ * - M (monetary) = min(1, log10(1 + spend) / 4), spend = those purchases
+ *   times the customer's average order value over all its purchases
+ *   (currency units): 0 at no spend, 0.5 at 99, 1 from 9999;
+ * - S (satisfaction) = the latest NPS (score / 10) or CSAT ((score - min) /
+ *   (max - min)) answer before `at`, the lowest at equal times; 0.5 without one;
+ * - C (contacts) = 0 when a contact opened before `at` is neither resolved
+ *   nor abandoned before `at`, else 1.
+ * See docs/journey.md.
+ * @param out Receives the score.
+ * @param ctx The context.
+ * @param c   The customer.
+ * @param at  The instant, ms.
+ * @return ::RTN_OK, ::RTN_EINVAL, ::RTN_EID, ::RTN_ETIME or ::RTN_ENOTFOUND.
  */
 RTN_API int rtn_health_score(double *out, rtn_ctx *ctx, const rtn_customer *c,
                              int64_t at);
@@ -604,13 +666,18 @@ typedef struct rtn_health_entry {
 } rtn_health_entry;
 
 /**
- * @brief The `cap` customers active at `at` with the lowest health score.
- * @param out   Array of cap entries, lowest first (ties by id).
+ * @brief The `cap` customers active at `at` with the lowest health score
+ *        (a retention team's call list).
+ *
+ * Equal scores are ordered by id: numeric ids first, ascending, then
+ * string ids bytewise (a prefix first). Scans every customer: O(customers
+ * and their state), plus O(cap) per customer that enters the list.
+ * @param out   Array of cap entries, lowest first; may be NULL when cap is 0.
  * @param cap   Capacity of out.
- * @param n_out Receives the number written.
+ * @param n_out Receives the number written: min(cap, customers active at `at`).
  * @param ctx   The context.
  * @param at    The instant, ms.
- * @return ::RTN_OK, ::RTN_EINVAL or ::RTN_ENOMEM.
+ * @return ::RTN_OK, ::RTN_EINVAL, ::RTN_ETIME or ::RTN_ENOMEM.
  */
 RTN_API int rtn_health_lowest(rtn_health_entry *out, size_t cap, size_t *n_out,
                               rtn_ctx *ctx, int64_t at);

@@ -107,6 +107,9 @@ uint64_t rtn__hash_u64(uint64_t x);
 #define RTN_E_START 2u    /* a start event: acquire, purchase, activity, subscription > 0 */
 #define RTN_E_CHURN 4u    /* an explicit churn event */
 #define RTN_E_MRRLOSS 8u  /* total MRR fell from above 0 to 0 (set by revenue.c) */
+#define RTN_E_VALUE 16u   /* a time-to-value event (set by journey.c) */
+/* Every flag an entry may hold (snapshot loading refuses others). */
+#define RTN_E_KNOWN (RTN_E_ANY | RTN_E_START | RTN_E_CHURN | RTN_E_MRRLOSS | RTN_E_VALUE)
 #define RTN_E_FLAGS 0xffu
 #define RTN_E_PURCH_MAX 0xffffffu
 
@@ -330,6 +333,9 @@ void rtn__cohort_free(rtn_ctx *ctx);
 int rtn__core_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
                     const rtn_query_opts *opts, rtn_value *out);
 void rtn__core_free(rtn_ctx *ctx);
+/* Distinct customers with any event in [fb, tb) (from the activity
+ * contributions AFIRST / ALAST / AGAP). */
+int64_t rtn__core_active(const rtn_ctx *ctx, uint32_t fb, uint32_t tb);
 
 /* Money is kept in integer units of 1/10000 of the currency unit. */
 #define RTN_MONEY_SCALE 10000

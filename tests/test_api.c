@@ -590,11 +590,13 @@ START_TEST(metric_catalogue)
         ck_assert_ptr_nonnull(info.unit);
         ck_assert_int_eq(rtn_metric_from_name(info.name), all_metrics[i]);
         ck_assert_uint_eq(info.reserved, 0);
-        /* Rates are percentages; bounds only on rates and NPS. */
+        /* Rates are percentages; bounds only on rates, NPS and the survey
+         * means (a normal interval from the sample variance). */
         if (info.flags & RTN_MF_RATE)
             ck_assert_str_eq(info.unit, "%");
         if (info.flags & RTN_MF_BOUNDS)
-            ck_assert(info.flags & RTN_MF_RATE || all_metrics[i] == RTN_METRIC_NPS);
+            ck_assert(info.flags & RTN_MF_RATE || all_metrics[i] == RTN_METRIC_NPS ||
+                      all_metrics[i] == RTN_METRIC_CSAT_MEAN || all_metrics[i] == RTN_METRIC_CES);
     }
     memset(&info, 0, sizeof info);
     info.size = sizeof info;
