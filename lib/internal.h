@@ -118,6 +118,7 @@ static inline uint64_t rtn__e_make(uint32_t bucket, uint32_t purch, uint32_t fla
 
 #define RTN_CF_STRID 1u    /* key is an arena offset of a byte-string id */
 #define RTN_CF_REFERRED 2u /* an acquire event carried a referrer */
+#define RTN_CF_ALL 3u      /* every known flag: snapshot loading refuses others */
 
 typedef struct rtn_cust {
     uint64_t key;   /* numeric id, or arena offset of the string id */
@@ -325,7 +326,7 @@ void rtn__core_free(rtn_ctx *ctx);
  * against rtn__rd_left() before anything is allocated for it.
  */
 typedef struct rtn_wr {
-    rtn_write_fn fn;
+    rtn_write_fn fn;  /* NULL: a measuring pass that only counts bytes */
     void *user;
     uint64_t total;   /* bytes written so far */
     uint32_t crc;     /* CRC-32 of the bytes written so far */
@@ -356,9 +357,11 @@ double rtn__rd_f64(rtn_rd *r);
 /* Pointer to the next n bytes (NULL, and err set, when fewer are left). */
 const void *rtn__rd_bytes(rtn_rd *r, size_t n);
 size_t rtn__rd_left(const rtn_rd *r);
-/* Save / load a Fenwick tree's per-bucket values. */
+/* Save / load a Fenwick tree's per-bucket values. Loading refuses (RTN_EFORMAT)
+ * buckets out of order, repeated, zero-valued or outside [lo, hi]. */
 void rtn__fen_save(rtn_wr *w, const rtn_fen *f);
 int rtn__fen_load(rtn_mem *m, rtn_rd *r, rtn_fen *f);
+int rtn__fen_load_range(rtn_mem *m, rtn_rd *r, rtn_fen *f, uint32_t lo, uint32_t hi);
 
 /* Module state in snapshots and merges. Only a module's *raw* state is saved
  * or merged (period sums kept per event, per-customer side tables); what
@@ -432,6 +435,9 @@ void rtn__clear_error(rtn_ctx *ctx);
 int rtn__config_resolve(rtn_config *out, const rtn_config *cfg, char *buf, size_t len);
 /* A new empty context for a checked config. */
 int rtn__ctx_create(rtn_ctx **out, const rtn_config *cfg);
+/* Free everything a context holds except the context itself (merge swaps
+ * a merged copy's contents in). */
+void rtn__ctx_free_contents(rtn_ctx *ctx);
 
 /* ---- time helpers (time.c) ---------------------------------------------- */
 
