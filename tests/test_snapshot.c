@@ -436,11 +436,12 @@ static int load_counted(const unsigned char *p, size_t len, su_alloc *al)
     return rc;
 }
 
-/* Two numeric customers, 1 and 2, one event each. */
+/* Two numeric customers: 1 with events on days 1 and 2, 2 on day 3. */
 static void two_customers(su_buf *b)
 {
     rtn_ctx *a = tu_ctx(NULL);
     tu_push(a, RTN_EV_ACQUIRE, TD(1), 1, 0);
+    tu_push(a, RTN_EV_ACTIVITY, TD(2), 1, 0);
     tu_push(a, RTN_EV_PURCHASE, TD(3), 2, 4);
     su_save(a, b);
     rtn_ctx_free(a);
@@ -455,6 +456,7 @@ START_TEST(crafted_counts)
     cust = section(b.p, 2);
     ck_assert_uint_eq(get32(b.p + cust), 2);
     ck_assert_int_eq(load_counted(b.p, b.len, &al), RTN_OK);
+    ck_assert_uint_gt(al.bytes, 0);
     /* 2^32 - 1 customers claimed: refused before the table is allocated. */
     put32(b.p + cust, UINT32_MAX);
     fix_crcs(b.p, b.len);
@@ -515,9 +517,21 @@ START_TEST(crafted_structure)
     memcpy(orig, b.p, b.len);
     cust = section(b.p, 2);
     conf = section(b.p, 0);
-    rec1 = cust + 4;              /* flags, id, 1 entry */
-    rec2 = rec1 + 4 + 8 + 4 + 8;
-    ck_assert_uint_eq(get32(b.p + rec1 + 12), 1);
+    rec1 = cust + 4;              /* flags, id, 2 entries */
+    rec2 = rec1 + 4 + 8 + 4 + 16;
+    ck_assert_uint_eq(get32(b.p + rec1 + 12), 2);
+    ck_assert_uint_eq(get32(b.p + rec2 + 12), 1);
+    /* Entries out of order. */
+    memcpy(b.p + rec1 + 16, orig + rec1 + 24, 8);
+    memcpy(b.p + rec1 + 24, orig + rec1 + 16, 8);
+    fix_crcs(b.p, b.len);
+    ck_assert_int_eq(load_counted(b.p, b.len, &al), RTN_EFORMAT);
+    memcpy(b.p, orig, b.len);
+    /* The same bucket twice. */
+    memcpy(b.p + rec1 + 24, orig + rec1 + 16, 8);
+    fix_crcs(b.p, b.len);
+    ck_assert_int_eq(load_counted(b.p, b.len, &al), RTN_EFORMAT);
+    memcpy(b.p, orig, b.len);
     /* A duplicate customer id. */
     put64(b.p + rec2 + 4, 1);
     fix_crcs(b.p, b.len);
