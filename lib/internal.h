@@ -278,6 +278,9 @@ void rtn__pending_commit(rtn_ctx *ctx);
  * rtn__contrib_reserve_customer. */
 int rtn__contrib_reserve_customer(rtn_ctx *ctx, uint32_t ci);
 void rtn__contrib_apply_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign);
+/* Both in one: generate once, reserve when adding, apply. On failure
+ * (RTN_ENOMEM) nothing is applied. Removing (-1) only needs scratch space. */
+int rtn__contrib_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign);
 
 /* ---- modules -------------------------------------------------------------- */
 

@@ -423,11 +423,9 @@ static int recontribute_all(rtn_ctx *ctx)
 {
     uint32_t i;
     int rc;
-    for (i = 0; i < ctx->cust.n; i++) {
-        if ((rc = rtn__contrib_reserve_customer(ctx, i)))
+    for (i = 0; i < ctx->cust.n; i++)
+        if ((rc = rtn__contrib_customer(ctx, i, +1)))
             return rc;
-        rtn__contrib_apply_customer(ctx, i, +1);
-    }
     return RTN_OK;
 }
 
@@ -762,8 +760,8 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
             if ((rc = rtn__ctab_reserve(&w->mem, t, &key)))
                 break;
             ci = rtn__ctab_insert(t, &key);
-        } else if ((rc = rtn__contrib_reserve_customer(w, ci)) == RTN_OK) {
-            rtn__contrib_apply_customer(w, ci, -1);
+        } else {
+            rc = rtn__contrib_customer(w, ci, -1);
         }
         cmap[i] = ci;
     }
@@ -783,10 +781,8 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
         rc = merge_fix_flags(w, cmap[i]);
     /* Contribute every customer src touched: the existing ones afresh, the
      * new ones for the first time. */
-    for (i = 0; i < st->n && rc == RTN_OK; i++) {
-        if ((rc = rtn__contrib_reserve_customer(w, cmap[i])) == RTN_OK)
-            rtn__contrib_apply_customer(w, cmap[i], +1);
-    }
+    for (i = 0; i < st->n && rc == RTN_OK; i++)
+        rc = rtn__contrib_customer(w, cmap[i], +1);
     if (rc == RTN_OK) {
         if (src->events > 0 && (w->events == 0 || src->first_time < w->first_time))
             w->first_time = src->first_time;
