@@ -369,9 +369,19 @@ int rtn__fen_load_range(rtn_mem *m, rtn_rd *r, rtn_fen *f, uint32_t lo, uint32_t
 /* Module state in snapshots and merges. Only a module's *raw* state is saved
  * or merged (period sums kept per event, per-customer side tables); what
  * contributions derive is rebuilt by re-contributing customers afterwards.
- * Load runs on a fresh context whose customer table is already loaded.
+ * Save writes the module's section body (snapshot.c frames it with a tag and
+ * its length) and must write the same bytes when called twice.
+ * Load runs on a fresh context whose customer table, meta (events, times)
+ * and core sums are already loaded; r is bounded to exactly the module's
+ * section, which it must consume entirely. The bytes may be hostile: check
+ * every count against rtn__rd_left() before allocating, every customer
+ * index against ctx->cust.n, every value's range; return RTN_EFORMAT (or
+ * RTN_ENOMEM), never crash; ctx is freed with rtn_ctx_free on failure.
  * Merge folds src's raw state into dst; cmap[i] is dst's index of src's
- * customer i. */
+ * customer i. Customers new to dst are already inserted (with their merged
+ * entries) when module merges run; the contributions of every customer in
+ * cmap are withdrawn before and re-added after. dst is a private copy that
+ * is discarded on failure, so a merge may fail half-way. */
 int rtn__engage_save(rtn_ctx *ctx, rtn_wr *w);
 int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r);
 int rtn__engage_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
