@@ -21,6 +21,14 @@
 /* Bytes read per call when loading from a callback. */
 #define SNAP_CHUNK ((size_t)1 << 16)
 
+/* Entry flags a snapshot may carry; journey.c's time-to-value flag joins
+ * them when that module defines it. */
+#ifdef RTN_E_VALUE
+#define SNAP_E_KNOWN (RTN_E_ANY | RTN_E_START | RTN_E_CHURN | RTN_E_MRRLOSS | RTN_E_VALUE)
+#else
+#define SNAP_E_KNOWN (RTN_E_ANY | RTN_E_START | RTN_E_CHURN | RTN_E_MRRLOSS)
+#endif
+
 static const unsigned char snap_magic[8] = {'R', 'T', 'N', 'S', 'N', 'A', 'P', 0x1a};
 
 #define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
@@ -385,7 +393,7 @@ static int load_customers(rtn_ctx *ctx, rtn_rd *r, uint32_t blo, uint32_t bhi)
         for (k = 0; k < nent; k++) {
             uint64_t e = rtn__rd_u64(r);
             uint32_t b = rtn__e_bucket(e), f = rtn__e_flags(e);
-            if ((f & ~(RTN_E_ANY | RTN_E_START | RTN_E_CHURN | RTN_E_MRRLOSS)) ||
+            if ((f & ~SNAP_E_KNOWN) ||
                 (f == 0 && rtn__e_purch(e) == 0) || b < blo || b > bhi ||
                 (k > 0 && b <= rtn__e_bucket(ent[k - 1])))
                 return RTN_EFORMAT;
@@ -652,12 +660,11 @@ static int mem_write(const void *data, size_t len, void *user)
 
 /* A copy of a context with the same allocator and cap, through an
  * in-memory snapshot (one exactly sized buffer, freed before returning). */
-static int clone_ctx(rtn_ctx *src, rtn_ctx **out)
+static int clone_ctx(rtn_ctx *src, rtn_ctx **out, char *why, size_t wl)
 {
     uint64_t len[SEC_N], total;
     rtn_mem m = src->mem;
     mem_sink s;
-    char why[200];
     int rc;
     if ((rc = measure(src, len, &total)))
         return rc;
@@ -670,7 +677,7 @@ static int clone_ctx(rtn_ctx *src, rtn_ctx **out)
         return RTN_ENOMEM;
     rc = emit(src, len, total, mem_write, &s);
     if (rc == RTN_OK)
-        rc = parse(out, &src->cfg, s.p, s.len, why, sizeof why);
+        rc = parse(out, &src->cfg, s.p, s.len, why, wl);
     rtn__free(&m, s.p, s.cap);
     return rc;
 }
@@ -799,6 +806,7 @@ int rtn_ctx_merge(rtn_ctx *dst, const rtn_ctx *src)
     rtn_ctx *w = NULL;
     rtn_mem wm, spare;
     const char *what;
+    char why[sizeof dst->err] = "";
     int rc;
     if (dst == NULL)
         return RTN_EINVAL;
@@ -809,14 +817,14 @@ int rtn_ctx_merge(rtn_ctx *dst, const rtn_ctx *src)
     if (src->events == 0)
         return RTN_OK;
     /* Build the result in a copy, so that dst is untouched on failure. */
-    if ((rc = clone_ctx(dst, &w)) == RTN_OK)
-        rc = merge_into(w, src);
+    if ((rc = clone_ctx(dst, &w, why, sizeof why)) == RTN_OK && (rc = merge_into(w, src)) != RTN_OK)
+        snprintf(why, sizeof why, "%s", w->err);
     if (rc) {
         rtn_ctx_free(w);
         if (rc == RTN_ENOMEM)
             return rtn__fail(dst, rc, "out of memory (or over the memory cap of %llu bytes) merging",
                              (unsigned long long)dst->mem.cap);
-        return rtn__fail(dst, rc, "merge failed");
+        return rtn__fail(dst, rc, "merge failed: %s", why);
     }
     /* Swap the copy's contents in: dst keeps its own address. */
     rtn__ctx_free_contents(dst);
