@@ -21,10 +21,10 @@
 /* Bytes read per call when loading from a callback. */
 #define SNAP_CHUNK ((size_t)1 << 16)
 
-/* Entry flags a snapshot may carry; journey.c's time-to-value flag joins
- * them when that module defines it. */
-#ifdef RTN_E_VALUE
-#define SNAP_E_KNOWN (RTN_E_ANY | RTN_E_START | RTN_E_CHURN | RTN_E_MRRLOSS | RTN_E_VALUE)
+/* Entry flags a snapshot may carry: internal.h's RTN_E_KNOWN once the
+ * journey module (which adds the time-to-value flag) defines it. */
+#if defined(RTN_E_KNOWN)
+#define SNAP_E_KNOWN RTN_E_KNOWN
 #else
 #define SNAP_E_KNOWN (RTN_E_ANY | RTN_E_START | RTN_E_CHURN | RTN_E_MRRLOSS)
 #endif
@@ -730,10 +730,13 @@ static int fen_merge(rtn_mem *m, rtn_fen *d, const rtn_fen *s)
     return RTN_OK;
 }
 
-/* Flags a module derives from a customer's merged history (the MRR-loss
+/* Flags a module derives from a customer's merged history: the MRR-loss
  * entry flag depends on the whole subscription history, not on the OR of
- * the parts' flags). Hook for revenue.c; nothing to do until it provides
- * its recomputation. */
+ * the parts' flags. Called with the customer's contributions withdrawn,
+ * after its entries and every module's state are merged.
+ * INTEGRATION: once revenue.c lands, this is `return
+ * rtn__revenue_set_flags(ctx, ci);` (test_merge's random splits fail on
+ * churn and retention rates without it). */
 static int merge_fix_flags(rtn_ctx *ctx, uint32_t ci)
 {
     RTN_UNUSED(ctx);
