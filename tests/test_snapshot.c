@@ -161,6 +161,68 @@ START_TEST(stats_recorded)
 }
 END_TEST
 
+/* Every event type with edge-case ids and references (customer 0, string
+ * ids, reference 0, string references, objects closed before they were
+ * opened) survives a round trip and a merge. The fuzzer found such a case. */
+START_TEST(edge_cases_roundtrip)
+{
+    rtn_config cfg;
+    rtn_ctx *a, *b, *h[2];
+    su_buf buf;
+    char why[512];
+    int type, k, n = 0;
+    rtn_config_init(&cfg, sizeof cfg);
+    cfg.inactivity_days = 7;
+    a = tu_ctx(&cfg);
+    h[0] = tu_ctx(&cfg);
+    h[1] = tu_ctx(&cfg);
+    for (type = RTN_EV_ACQUIRE; type <= RTN_EV_CES; type++)
+        for (k = 0; k < 4; k++) {
+            rtn_event e = tu_ev(type, TD(k * 9 + type % 5) + k * T_HOUR, (uint64_t)(k % 2), 0);
+            if (k >= 2) {
+                e.customer_str = k == 2 ? "cg" : "0";
+                e.customer_len = (uint32_t)strlen(e.customer_str);
+            }
+            if (k == 1 || k == 3) {
+                e.ref_str = k == 1 ? "r" : "1";
+                e.ref_len = 1;
+            }
+            e.value = type == RTN_EV_NPS ? 10 : type == RTN_EV_CSAT ? 5 : type == RTN_EV_CES ? 1 : 5.5 * k;
+            e.quantity = k % 3;
+            tu_push_ev(a, &e);
+            tu_push_ev(h[n++ % 2], &e);
+        }
+    su_save(a, &buf);
+    b = load_buf(&buf, &cfg);
+    ck_assert_msg(tu_compare_all(a, b, 40, why, sizeof why) == 0, "round trip: %s", why);
+    ck_assert_int_eq(rtn_ctx_merge(h[0], h[1]), RTN_OK);
+    ck_assert_msg(tu_compare_all(a, h[0], 40, why, sizeof why) == 0, "merge: %s", why);
+    rtn_ctx_free(a);
+    rtn_ctx_free(b);
+    rtn_ctx_free(h[0]);
+    rtn_ctx_free(h[1]);
+    free(buf.p);
+    /* The fuzzer's case: two contacts resolved, never opened: reference 1 of
+     * string customer "cg", reference 0 of numeric customer 0. */
+    a = tu_ctx(&cfg);
+    {
+        rtn_event e = tu_ev(RTN_EV_CONTACT_RESOLVE, TD(224) + 12 * T_HOUR, 0, 0);
+        e.customer_str = "cg";
+        e.customer_len = 2;
+        e.ref = 1;
+        tu_push_ev(a, &e);
+        e = tu_ev(RTN_EV_CONTACT_RESOLVE, T0, 0, 0);
+        tu_push_ev(a, &e);
+    }
+    su_save(a, &buf);
+    b = load_buf(&buf, &cfg);
+    ck_assert_msg(tu_compare_all(a, b, 240, why, sizeof why) == 0, "round trip: %s", why);
+    rtn_ctx_free(a);
+    rtn_ctx_free(b);
+    free(buf.p);
+}
+END_TEST
+
 /* ---- a fresh process ----------------------------------------------------- */
 
 #define FRESH_DAYS 100
@@ -705,6 +767,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, roundtrip_settings, 0, 2);
     tcase_add_test(tc, empty_roundtrip);
     tcase_add_test(tc, stats_recorded);
+    tcase_add_test(tc, edge_cases_roundtrip);
     tcase_add_test(tc, save_errors);
     tcase_add_test(tc, memory_cap_ingestion);
     tcase_add_test(th, every_truncation);
