@@ -51,18 +51,28 @@ static rtn_event *generate(size_t n, uint64_t seed, uint32_t customers)
         rtn_event_init(e, sizeof *e);
         e->time = T0 + (int64_t)((double)i / (double)n * DAYS * (double)DAY);
         e->customer = 1 + (uint64_t)(pow(u, 2.5) * customers);
-        if (k < 5) e->type = RTN_EV_ACQUIRE;
-        else if (k < 7) e->type = RTN_EV_CHURN;
-        else if (k < 35) e->type = RTN_EV_PURCHASE, e->value = (double)(rng_next(&s) % 20000) / 100.0,
-                         e->quantity = 1 + (int64_t)(rng_next(&s) % 3);
-        else if (k < 38) e->type = RTN_EV_RETURN, e->value = 10.0, e->quantity = 1;
-        else if (k < 45) e->type = RTN_EV_SUBSCRIPTION, e->ref = 1 + rng_next(&s) % 2,
-                         e->value = (double)(rng_next(&s) % 5) * 10.0;
-        else if (k < 75) e->type = RTN_EV_ACTIVITY;
-        else if (k < 82) e->type = RTN_EV_FEATURE, e->ref = 1 + rng_next(&s) % 3;
-        else if (k < 90) e->type = RTN_EV_PAGE_VIEW;
-        else if (k < 95) e->type = RTN_EV_NPS, e->value = (double)(rng_next(&s) % 11);
-        else e->type = RTN_EV_VISIT;
+        if (k < 5)
+            e->type = RTN_EV_ACQUIRE;
+        else if (k < 7)
+            e->type = RTN_EV_CHURN;
+        else if (k < 35)
+            e->type = RTN_EV_PURCHASE, e->value = (double)(rng_next(&s) % 20000) / 100.0,
+            e->quantity = 1 + (int64_t)(rng_next(&s) % 3);
+        else if (k < 38)
+            e->type = RTN_EV_RETURN, e->value = 10.0, e->quantity = 1;
+        else if (k < 45)
+            e->type = RTN_EV_SUBSCRIPTION, e->ref = 1 + rng_next(&s) % 2,
+            e->value = (double)(rng_next(&s) % 5) * 10.0;
+        else if (k < 75)
+            e->type = RTN_EV_ACTIVITY;
+        else if (k < 82)
+            e->type = RTN_EV_FEATURE, e->ref = 1 + rng_next(&s) % 3;
+        else if (k < 90)
+            e->type = RTN_EV_PAGE_VIEW;
+        else if (k < 95)
+            e->type = RTN_EV_NPS, e->value = (double)(rng_next(&s) % 11);
+        else
+            e->type = RTN_EV_VISIT;
     }
     return ev;
 }
@@ -94,9 +104,11 @@ static void *ingest(void *arg)
 
 static int check(rtn_ctx *a, rtn_ctx *b)
 {
-    static const int metrics[] = {RTN_METRIC_CUSTOMERS_END, RTN_METRIC_CUSTOMERS_NEW, RTN_METRIC_CUSTOMERS_LOST,
-                                  RTN_METRIC_PURCHASES, RTN_METRIC_REVENUE};
-    int64_t from[] = {T0, T0 + 30 * DAY, T0 + 200 * DAY}, to[] = {T0 + DAYS * DAY, T0 + 90 * DAY, T0 + 201 * DAY};
+    static const int metrics[] = {RTN_METRIC_CUSTOMERS_END, RTN_METRIC_CUSTOMERS_NEW,
+                                  RTN_METRIC_CUSTOMERS_LOST, RTN_METRIC_PURCHASES,
+                                  RTN_METRIC_REVENUE};
+    int64_t from[] = {T0, T0 + 30 * DAY, T0 + 200 * DAY},
+            to[] = {T0 + DAYS * DAY, T0 + 90 * DAY, T0 + 201 * DAY};
     size_t m, p;
     int bad = 0;
     for (m = 0; m < sizeof metrics / sizeof metrics[0]; m++)
@@ -107,7 +119,8 @@ static int check(rtn_ctx *a, rtn_ctx *b)
             if (rtn_query(&va, a, metrics[m], from[p], to[p], NULL) != RTN_OK ||
                 rtn_query(&vb, b, metrics[m], from[p], to[p], NULL) != RTN_OK ||
                 memcmp(&va.value, &vb.value, sizeof va.value) != 0) {
-                printf("MISMATCH metric %d period %zu: %.17g vs %.17g\n", metrics[m], p, va.value, vb.value);
+                printf("MISMATCH metric %d period %zu: %.17g vs %.17g\n", metrics[m], p, va.value,
+                       vb.value);
                 bad = 1;
             }
         }
@@ -181,14 +194,14 @@ int main(int argc, char **argv)
     printf("events:             %zu (%llu customers; shards %zu + %zu)\n", n,
            (unsigned long long)st1.customers, ns[0], ns[1]);
     printf("1 thread:           %.3f s  (%.0f events/s)\n", t_single, (double)n / t_single);
-    printf("2 threads + merge:  %.3f s  (ingest %.3f s, merge %.3f s)\n", t_ingest + t_merge, t_ingest,
-           t_merge);
+    printf("2 threads + merge:  %.3f s  (ingest %.3f s, merge %.3f s)\n", t_ingest + t_merge,
+           t_ingest, t_merge);
     printf("speed-up:           %.2fx (wall clock)\n", t_single / (t_ingest + t_merge));
     /* On a machine shared with other work, wall clock understates what two
      * free cores give: the critical path in CPU time is the slower shard
      * plus the merge. */
-    printf("CPU: 1 thread %.3f s; shards %.3f s + %.3f s, merge %.3f s\n", c_single, jobs[0].cpu, jobs[1].cpu,
-           c_merge);
+    printf("CPU: 1 thread %.3f s; shards %.3f s + %.3f s, merge %.3f s\n", c_single, jobs[0].cpu,
+           jobs[1].cpu, c_merge);
     printf("speed-up on 2 free cores (CPU critical path): %.2fx\n", c_single / c_par);
     printf("merged == single:   %s\n", bad ? "NO" : "yes");
 

@@ -43,9 +43,9 @@ static rtn_event make_event(fz_in *in, char *idbuf)
         /* Out of range, or anywhere within two years around T0 (a wider span
          * is legal but makes every Fenwick tree megabytes: slow fuzzing). */
         uint32_t w = take(in, 4);
-        e.time = w % 3 == 0 ? -1 - (int64_t)(w >> 8)
-               : w % 3 == 1 ? INT64_C(7258118400000) + (int64_t)(w >> 8)
-                            : FZ_T0 - 365 * FZ_DAY + (int64_t)(w >> 2) % (730 * FZ_DAY);
+        e.time = w % 3 == 0   ? -1 - (int64_t)(w >> 8)
+                 : w % 3 == 1 ? INT64_C(7258118400000) + (int64_t)(w >> 8)
+                              : FZ_T0 - 365 * FZ_DAY + (int64_t)(w >> 2) % (730 * FZ_DAY);
     }
     e.customer = c % 16;
     if (f & 2) {
@@ -73,8 +73,10 @@ static double q(rtn_ctx *ctx, int metric, int64_t from, int64_t to)
 
 static void check_identity(rtn_ctx *ctx, int64_t from, int64_t to)
 {
-    double S = q(ctx, RTN_METRIC_CUSTOMERS_START, from, to), E = q(ctx, RTN_METRIC_CUSTOMERS_END, from, to);
-    double N = q(ctx, RTN_METRIC_CUSTOMERS_NEW, from, to), R = q(ctx, RTN_METRIC_CUSTOMERS_REACTIVATED, from, to);
+    double S = q(ctx, RTN_METRIC_CUSTOMERS_START, from, to),
+           E = q(ctx, RTN_METRIC_CUSTOMERS_END, from, to);
+    double N = q(ctx, RTN_METRIC_CUSTOMERS_NEW, from, to),
+           R = q(ctx, RTN_METRIC_CUSTOMERS_REACTIVATED, from, to);
     double L = q(ctx, RTN_METRIC_CUSTOMERS_LOST, from, to);
     if (E != S + N + R - L || S < 0 || E < 0)
         abort();
@@ -83,12 +85,14 @@ static void check_identity(rtn_ctx *ctx, int64_t from, int64_t to)
 /* Compare a few metrics exactly (bitwise, NaN equal to NaN). */
 static void same(rtn_ctx *a, rtn_ctx *b)
 {
-    static const int metrics[] = {RTN_METRIC_CUSTOMERS_END, RTN_METRIC_CUSTOMERS_NEW, RTN_METRIC_CUSTOMERS_LOST,
-                                  RTN_METRIC_PURCHASES, RTN_METRIC_REVENUE};
+    static const int metrics[] = {RTN_METRIC_CUSTOMERS_END, RTN_METRIC_CUSTOMERS_NEW,
+                                  RTN_METRIC_CUSTOMERS_LOST, RTN_METRIC_PURCHASES,
+                                  RTN_METRIC_REVENUE};
     rtn_stats sa, sb;
     size_t m;
     for (m = 0; m < sizeof metrics / sizeof metrics[0]; m++) {
-        double x = q(a, metrics[m], FZ_T0, FZ_T0 + 400 * FZ_DAY), y = q(b, metrics[m], FZ_T0, FZ_T0 + 400 * FZ_DAY);
+        double x = q(a, metrics[m], FZ_T0, FZ_T0 + 400 * FZ_DAY),
+               y = q(b, metrics[m], FZ_T0, FZ_T0 + 400 * FZ_DAY);
         if (memcmp(&x, &y, sizeof x) != 0 && !(isnan(x) && isnan(y)))
             abort();
     }
@@ -148,7 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int64_t from = FZ_T0 + (int64_t)take(&in, 1) * FZ_DAY;
             v[0].size = sizeof v[0];
             rtn_value_init(&v[0], sizeof v[0]);
-            (void)rtn_query_series(v, 64, &n, ctx, metric < 0 ? 1 : metric, from, from + 90 * FZ_DAY, every, NULL);
+            (void)rtn_query_series(v, 64, &n, ctx, metric < 0 ? 1 : metric, from,
+                                   from + 90 * FZ_DAY, every, NULL);
         } else {
             fz_buf b = {NULL, 0, 0};
             rtn_ctx *loaded = NULL;

@@ -80,8 +80,8 @@ static inline void fz_query_all(rtn_ctx *ctx)
 
 static inline void fz_push_some(rtn_ctx *ctx)
 {
-    static const int types[] = {RTN_EV_ACQUIRE, RTN_EV_PURCHASE, RTN_EV_CHURN, RTN_EV_ACTIVITY,
-                                RTN_EV_SUBSCRIPTION, RTN_EV_NPS};
+    static const int types[] = {RTN_EV_ACQUIRE,  RTN_EV_PURCHASE,     RTN_EV_CHURN,
+                                RTN_EV_ACTIVITY, RTN_EV_SUBSCRIPTION, RTN_EV_NPS};
     size_t i;
     for (i = 0; i < sizeof types / sizeof types[0]; i++) {
         rtn_event e;

@@ -14,10 +14,11 @@
 
 int main(int argc, char **argv)
 {
-    static const int types[] = {RTN_EV_ACQUIRE, RTN_EV_PURCHASE, RTN_EV_CHURN, RTN_EV_ACTIVITY, RTN_EV_RETURN,
-                                RTN_EV_SUBSCRIPTION, RTN_EV_FEATURE, RTN_EV_NPS, RTN_EV_CSAT, RTN_EV_VISIT,
-                                RTN_EV_CART_CREATE, RTN_EV_CART_CHECKOUT, RTN_EV_CONTACT_OPEN,
-                                RTN_EV_CONTACT_RESOLVE, RTN_EV_CES, RTN_EV_PAGE_VIEW};
+    static const int types[] = {
+        RTN_EV_ACQUIRE,      RTN_EV_PURCHASE,        RTN_EV_CHURN,       RTN_EV_ACTIVITY,
+        RTN_EV_RETURN,       RTN_EV_SUBSCRIPTION,    RTN_EV_FEATURE,     RTN_EV_NPS,
+        RTN_EV_CSAT,         RTN_EV_VISIT,           RTN_EV_CART_CREATE, RTN_EV_CART_CHECKOUT,
+        RTN_EV_CONTACT_OPEN, RTN_EV_CONTACT_RESOLVE, RTN_EV_CES,         RTN_EV_PAGE_VIEW};
     uint64_t s = 12345;
     int k;
     if (argc != 2) {

@@ -31,14 +31,26 @@
 
 static const unsigned char snap_magic[8] = {'R', 'T', 'N', 'S', 'N', 'A', 'P', 0x1a};
 
-#define TAG(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+#define TAG(a, b, c, d)                                                                            \
+    ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
 /* Sections of format version 1, in this order, each exactly once. */
-enum { SEC_CONFIG, SEC_META, SEC_CUST, SEC_CORE, SEC_ENGAGE, SEC_JOURNEY, SEC_REVENUE, SEC_COHORT, SEC_N };
+enum {
+    SEC_CONFIG,
+    SEC_META,
+    SEC_CUST,
+    SEC_CORE,
+    SEC_ENGAGE,
+    SEC_JOURNEY,
+    SEC_REVENUE,
+    SEC_COHORT,
+    SEC_N
+};
 
-static const uint32_t sec_tag[SEC_N] = {
-    TAG('C', 'O', 'N', 'F'), TAG('M', 'E', 'T', 'A'), TAG('C', 'U', 'S', 'T'), TAG('C', 'O', 'R', 'E'),
-    TAG('E', 'N', 'G', 'A'), TAG('J', 'O', 'U', 'R'), TAG('R', 'E', 'V', 'E'), TAG('C', 'O', 'H', 'O')};
+static const uint32_t sec_tag[SEC_N] = {TAG('C', 'O', 'N', 'F'), TAG('M', 'E', 'T', 'A'),
+                                        TAG('C', 'U', 'S', 'T'), TAG('C', 'O', 'R', 'E'),
+                                        TAG('E', 'N', 'G', 'A'), TAG('J', 'O', 'U', 'R'),
+                                        TAG('R', 'E', 'V', 'E'), TAG('C', 'O', 'H', 'O')};
 
 static uint32_t le32(const unsigned char *b)
 {
@@ -113,10 +125,14 @@ static int save_section(rtn_ctx *ctx, rtn_wr *w, int sec)
         rtn__fen_save(w, &ctx->core.items_sold);
         rtn__fen_save(w, &ctx->core.items_returned);
         return RTN_OK;
-    case SEC_ENGAGE: return rtn__engage_save(ctx, w);
-    case SEC_JOURNEY: return rtn__journey_save(ctx, w);
-    case SEC_REVENUE: return rtn__revenue_save(ctx, w);
-    default: return rtn__cohort_save(ctx, w);
+    case SEC_ENGAGE:
+        return rtn__engage_save(ctx, w);
+    case SEC_JOURNEY:
+        return rtn__journey_save(ctx, w);
+    case SEC_REVENUE:
+        return rtn__revenue_save(ctx, w);
+    default:
+        return rtn__cohort_save(ctx, w);
     }
 }
 
@@ -138,7 +154,8 @@ static int measure(rtn_ctx *ctx, uint64_t len[SEC_N], uint64_t *total)
     return RTN_OK;
 }
 
-static int emit(rtn_ctx *ctx, const uint64_t len[SEC_N], uint64_t total, rtn_write_fn fn, void *user)
+static int emit(rtn_ctx *ctx, const uint64_t len[SEC_N], uint64_t total, rtn_write_fn fn,
+                void *user)
 {
     rtn_wr wr, *w = &wr;
     int sec, rc;
@@ -157,7 +174,8 @@ static int emit(rtn_ctx *ctx, const uint64_t len[SEC_N], uint64_t total, rtn_wri
         if ((rc = save_section(ctx, w, sec)))
             return rc;
         if (w->err == RTN_OK && w->total - start != len[sec])
-            return rtn__fail(ctx, RTN_EIO, "snapshot section %d changed length between passes", sec);
+            return rtn__fail(ctx, RTN_EIO, "snapshot section %d changed length between passes",
+                             sec);
     }
     rtn__wr_u32(w, w->crc);
     if (rtn__wr_flush(w))
@@ -253,7 +271,8 @@ int rtn_snapshot_save_file(rtn_ctx *ctx, const char *path)
     s.err = 0;
     s.fd = mkstemp(tmp);
     if (s.fd < 0) {
-        rc = rtn__fail(ctx, RTN_EIO, "cannot create a temporary file next to %s: %s", path, strerror(errno));
+        rc = rtn__fail(ctx, RTN_EIO, "cannot create a temporary file next to %s: %s", path,
+                       strerror(errno));
         rtn__free(&ctx->mem, tmp, tlen);
         return rc;
     }
@@ -341,8 +360,8 @@ static int load_meta(rtn_ctx *ctx, rtn_rd *r)
         return RTN_EFORMAT;
     if (ctx->events == 0)
         return ctx->first_time == 0 && ctx->last_time == 0 ? RTN_OK : RTN_EFORMAT;
-    if (ctx->first_time < 0 || ctx->first_time + ctx->offset_ms < 0 || ctx->last_time < ctx->first_time ||
-        ctx->last_time >= RTN_TIME_MAX)
+    if (ctx->first_time < 0 || ctx->first_time + ctx->offset_ms < 0 ||
+        ctx->last_time < ctx->first_time || ctx->last_time >= RTN_TIME_MAX)
         return RTN_EFORMAT;
     return RTN_OK;
 }
@@ -393,8 +412,7 @@ static int load_customers(rtn_ctx *ctx, rtn_rd *r, uint32_t blo, uint32_t bhi)
         for (k = 0; k < nent; k++) {
             uint64_t e = rtn__rd_u64(r);
             uint32_t b = rtn__e_bucket(e), f = rtn__e_flags(e);
-            if ((f & ~SNAP_E_KNOWN) ||
-                (f == 0 && rtn__e_purch(e) == 0) || b < blo || b > bhi ||
+            if ((f & ~SNAP_E_KNOWN) || (f == 0 && rtn__e_purch(e) == 0) || b < blo || b > bhi ||
                 (k > 0 && b <= rtn__e_bucket(ent[k - 1])))
                 return RTN_EFORMAT;
             ent[k] = e;
@@ -410,8 +428,10 @@ static int load_section(rtn_ctx *ctx, rtn_rd *r, int sec, uint32_t blo, uint32_t
     rtn_mem *m = &ctx->mem;
     int rc;
     switch (sec) {
-    case SEC_META: return load_meta(ctx, r);
-    case SEC_CUST: return load_customers(ctx, r, blo, bhi);
+    case SEC_META:
+        return load_meta(ctx, r);
+    case SEC_CUST:
+        return load_customers(ctx, r, blo, bhi);
     case SEC_CORE:
         if ((rc = rtn__fen_load_range(m, r, &c->purchases, blo, bhi)) ||
             (rc = rtn__fen_load_range(m, r, &c->revenue, blo, bhi)) ||
@@ -419,10 +439,14 @@ static int load_section(rtn_ctx *ctx, rtn_rd *r, int sec, uint32_t blo, uint32_t
             (rc = rtn__fen_load_range(m, r, &c->items_returned, blo, bhi)))
             return rc;
         return RTN_OK;
-    case SEC_ENGAGE: return rtn__engage_load(ctx, r);
-    case SEC_JOURNEY: return rtn__journey_load(ctx, r);
-    case SEC_REVENUE: return rtn__revenue_load(ctx, r);
-    default: return rtn__cohort_load(ctx, r);
+    case SEC_ENGAGE:
+        return rtn__engage_load(ctx, r);
+    case SEC_JOURNEY:
+        return rtn__journey_load(ctx, r);
+    case SEC_REVENUE:
+        return rtn__revenue_load(ctx, r);
+    default:
+        return rtn__cohort_load(ctx, r);
     }
 }
 
@@ -438,8 +462,8 @@ static int recontribute_all(rtn_ctx *ctx)
 }
 
 /* Parse a complete snapshot held in memory (its header already checked). */
-static int parse(rtn_ctx **out, const rtn_config *loader, const unsigned char *p, size_t len, char *why,
-                 size_t wl)
+static int parse(rtn_ctx **out, const rtn_config *loader, const unsigned char *p, size_t len,
+                 char *why, size_t wl)
 {
     rtn_rd r, sub;
     rtn_ctx *ctx = NULL;
@@ -479,7 +503,8 @@ static int parse(rtn_ctx **out, const rtn_config *loader, const unsigned char *p
                 snprintf(why, wl, "snapshot section %d invalid", sec);
         }
         if (rc == RTN_OK && (sub.err || sub.pos != sub.len)) {
-            snprintf(why, wl, "snapshot section %d has %zu unexpected bytes", sec, sub.len - sub.pos);
+            snprintf(why, wl, "snapshot section %d has %zu unexpected bytes", sec,
+                     sub.len - sub.pos);
             rc = RTN_EFORMAT;
         }
     }
@@ -626,18 +651,28 @@ int rtn_snapshot_load_file(rtn_ctx **out, const rtn_config *cfg, const char *pat
 
 static const char *config_mismatch(const rtn_config *a, const rtn_config *b)
 {
-    if (a->resolution != b->resolution) return "resolution";
-    if (a->day_offset_minutes != b->day_offset_minutes) return "day_offset_minutes";
-    if (a->inactivity_days != b->inactivity_days) return "inactivity_days";
-    if (a->loyal_min_purchases != b->loyal_min_purchases) return "loyal_min_purchases";
-    if (a->loyal_window_days != b->loyal_window_days) return "loyal_window_days";
-    if (a->gross_margin != b->gross_margin) return "gross_margin";
-    if (a->csat_min != b->csat_min || a->csat_max != b->csat_max || a->csat_satisfied != b->csat_satisfied)
+    if (a->resolution != b->resolution)
+        return "resolution";
+    if (a->day_offset_minutes != b->day_offset_minutes)
+        return "day_offset_minutes";
+    if (a->inactivity_days != b->inactivity_days)
+        return "inactivity_days";
+    if (a->loyal_min_purchases != b->loyal_min_purchases)
+        return "loyal_min_purchases";
+    if (a->loyal_window_days != b->loyal_window_days)
+        return "loyal_window_days";
+    if (a->gross_margin != b->gross_margin)
+        return "gross_margin";
+    if (a->csat_min != b->csat_min || a->csat_max != b->csat_max ||
+        a->csat_satisfied != b->csat_satisfied)
         return "CSAT scale";
-    if (a->ces_min != b->ces_min || a->ces_max != b->ces_max) return "CES scale";
-    if (a->value_event != b->value_event) return "value_event";
+    if (a->ces_min != b->ces_min || a->ces_max != b->ces_max)
+        return "CES scale";
+    if (a->value_event != b->value_event)
+        return "value_event";
     if (a->health.recency != b->health.recency || a->health.frequency != b->health.frequency ||
-        a->health.monetary != b->health.monetary || a->health.satisfaction != b->health.satisfaction ||
+        a->health.monetary != b->health.monetary ||
+        a->health.satisfaction != b->health.satisfaction ||
         a->health.contacts != b->health.contacts)
         return "health weights";
     return NULL;
@@ -702,9 +737,11 @@ static int union_entries(rtn_ctx *ctx, rtn_cust *d, const rtn_cust *s)
             uint64_t p = (uint64_t)rtn__e_purch(d->ent[i]) + rtn__e_purch(s->ent[j]);
             if (p > RTN_E_PURCH_MAX) {
                 rtn__free(&ctx->mem, e, (size_t)cap * sizeof(uint64_t));
-                return rtn__fail(ctx, RTN_ERANGE, "purchase count per customer and bucket out of range");
+                return rtn__fail(ctx, RTN_ERANGE,
+                                 "purchase count per customer and bucket out of range");
             }
-            e[n++] = rtn__e_make(bd, (uint32_t)p, rtn__e_flags(d->ent[i]) | rtn__e_flags(s->ent[j]));
+            e[n++] =
+                rtn__e_make(bd, (uint32_t)p, rtn__e_flags(d->ent[i]) | rtn__e_flags(s->ent[j]));
             i++;
             j++;
         }
@@ -780,11 +817,13 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
         if ((rc = union_entries(w, dc, &st->c[i])) == RTN_OK)
             dc->flags |= st->c[i].flags;
     }
-    if (rc == RTN_OK && (rc = fen_merge(&w->mem, &w->core.purchases, &src->core.purchases)) == RTN_OK &&
+    if (rc == RTN_OK &&
+        (rc = fen_merge(&w->mem, &w->core.purchases, &src->core.purchases)) == RTN_OK &&
         (rc = fen_merge(&w->mem, &w->core.revenue, &src->core.revenue)) == RTN_OK &&
         (rc = fen_merge(&w->mem, &w->core.items_sold, &src->core.items_sold)) == RTN_OK &&
         (rc = fen_merge(&w->mem, &w->core.items_returned, &src->core.items_returned)) == RTN_OK &&
-        (rc = rtn__engage_merge(w, src, cmap)) == RTN_OK && (rc = rtn__journey_merge(w, src, cmap)) == RTN_OK &&
+        (rc = rtn__engage_merge(w, src, cmap)) == RTN_OK &&
+        (rc = rtn__journey_merge(w, src, cmap)) == RTN_OK &&
         (rc = rtn__revenue_merge(w, src, cmap)) == RTN_OK)
         rc = rtn__cohort_merge(w, src, cmap);
     for (i = 0; i < st->n && rc == RTN_OK; i++)
@@ -825,7 +864,8 @@ int rtn_ctx_merge(rtn_ctx *dst, const rtn_ctx *src)
     if (rc) {
         rtn_ctx_free(w);
         if (rc == RTN_ENOMEM)
-            return rtn__fail(dst, rc, "out of memory (or over the memory cap of %llu bytes) merging",
+            return rtn__fail(dst, rc,
+                             "out of memory (or over the memory cap of %llu bytes) merging",
                              (unsigned long long)dst->mem.cap);
         return rtn__fail(dst, rc, "merge failed: %s", why);
     }

@@ -119,7 +119,9 @@ static inline uint64_t su_mix(uint64_t h, const void *p, size_t n)
  * processes can compare contexts by one number. */
 static inline uint64_t su_digest(rtn_ctx *ctx, uint32_t days)
 {
-    int64_t periods[][2] = {{T0, TD(days)}, {TD(1), TD(8)}, {TD(days / 3), TD(days / 2)},
+    int64_t periods[][2] = {{T0, TD(days)},
+                            {TD(1), TD(8)},
+                            {TD(days / 3), TD(days / 2)},
                             {TD(days - 7), TD(days + 30)}};
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     rtn_stats st;

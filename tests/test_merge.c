@@ -23,8 +23,8 @@ static rtn_config settings(int variant)
 
 /* Split a stream at random into `parts` contexts and merge them, in a
  * random order, into one; it must equal the context of the whole stream. */
-static void check_split(const rtn_config *cfg, uint64_t seed, int parts, size_t n, uint32_t customers,
-                        uint32_t days)
+static void check_split(const rtn_config *cfg, uint64_t seed, int parts, size_t n,
+                        uint32_t customers, uint32_t days)
 {
     tu_stream s;
     rtn_ctx *whole = tu_ctx(cfg), *part[8] = {NULL};
@@ -47,8 +47,8 @@ static void check_split(const rtn_config *cfg, uint64_t seed, int parts, size_t 
             ck_assert_msg(rc == RTN_OK, "seed %llu: merge %d: %s", (unsigned long long)seed, rc,
                           rtn_ctx_last_error(part[first]));
         }
-    ck_assert_msg(tu_compare_all(whole, part[first], days, why, sizeof why) == 0, "seed %llu, %d parts: %s",
-                  (unsigned long long)seed, parts, why);
+    ck_assert_msg(tu_compare_all(whole, part[first], days, why, sizeof why) == 0,
+                  "seed %llu, %d parts: %s", (unsigned long long)seed, parts, why);
     rtn_stats_init(&sw, sizeof sw);
     rtn_stats_init(&sm, sizeof sm);
     rtn_ctx_stats(&sw, whole);
@@ -179,15 +179,33 @@ START_TEST(mismatched_configs)
         rtn_config_init(&ca, sizeof ca);
         cb = ca;
         switch (field) {
-        case 0: cb.resolution = RTN_RESOLUTION_HOUR; break;
-        case 1: cb.day_offset_minutes = 60; break;
-        case 2: cb.inactivity_days = 30; break;
-        case 3: cb.loyal_min_purchases = 5; break;
-        case 4: cb.loyal_window_days = 90; break;
-        case 5: cb.gross_margin = 0.5; break;
-        case 6: cb.csat_satisfied = 5; break;
-        case 7: cb.value_event = RTN_EV_FEATURE; break;
-        default: cb.health.recency = 0.9; break;
+        case 0:
+            cb.resolution = RTN_RESOLUTION_HOUR;
+            break;
+        case 1:
+            cb.day_offset_minutes = 60;
+            break;
+        case 2:
+            cb.inactivity_days = 30;
+            break;
+        case 3:
+            cb.loyal_min_purchases = 5;
+            break;
+        case 4:
+            cb.loyal_window_days = 90;
+            break;
+        case 5:
+            cb.gross_margin = 0.5;
+            break;
+        case 6:
+            cb.csat_satisfied = 5;
+            break;
+        case 7:
+            cb.value_event = RTN_EV_FEATURE;
+            break;
+        default:
+            cb.health.recency = 0.9;
+            break;
         }
         a = tu_ctx(&ca);
         twin = tu_ctx(&ca);
@@ -197,7 +215,8 @@ START_TEST(mismatched_configs)
         tu_push_all(b, s.ev + s.n / 2, s.n - s.n / 2);
         ck_assert_int_eq(rtn_ctx_merge(a, b), RTN_EMISMATCH);
         ck_assert(strlen(rtn_ctx_last_error(a)) > 0);
-        ck_assert_msg(tu_compare_all(a, twin, 30, why, sizeof why) == 0, "field %d: %s", field, why);
+        ck_assert_msg(tu_compare_all(a, twin, 30, why, sizeof why) == 0, "field %d: %s", field,
+                      why);
         rtn_ctx_free(a);
         rtn_ctx_free(b);
         rtn_ctx_free(twin);
@@ -256,8 +275,8 @@ START_TEST(alloc_failures)
             break;
         ck_assert_msg(rc == RTN_ENOMEM, "allocation %llu: rc %d", (unsigned long long)k, rc);
         ck_assert_uint_ge(before, k);
-        ck_assert_msg(tu_compare_all(dst, twin, 40, why, sizeof why) == 0, "allocation %llu: dst changed: %s",
-                      (unsigned long long)k, why);
+        ck_assert_msg(tu_compare_all(dst, twin, 40, why, sizeof why) == 0,
+                      "allocation %llu: dst changed: %s", (unsigned long long)k, why);
         ck_assert_uint_lt(k, 100000);
     }
     ck_assert_msg(tu_compare_all(dst, whole, 40, why, sizeof why) == 0, "%s", why);

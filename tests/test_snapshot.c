@@ -41,7 +41,8 @@ static void same_stats(rtn_ctx *a, rtn_ctx *b)
     ck_assert_int_eq(sa.last_time, sb.last_time);
 }
 
-static void roundtrip(const rtn_config *cfg, uint64_t seed, size_t n, uint32_t customers, uint32_t days)
+static void roundtrip(const rtn_config *cfg, uint64_t seed, size_t n, uint32_t customers,
+                      uint32_t days)
 {
     tu_stream s, more;
     rtn_ctx *a = tu_ctx(cfg), *b, *c = NULL;
@@ -72,8 +73,8 @@ static void roundtrip(const rtn_config *cfg, uint64_t seed, size_t n, uint32_t c
     /* Both keep accepting events identically. */
     tu_push_all(a, more.ev, more.n);
     tu_push_all(b, more.ev, more.n);
-    ck_assert_msg(tu_compare_all(a, b, days + 10, why, sizeof why) == 0, "seed %llu after more events: %s",
-                  (unsigned long long)seed, why);
+    ck_assert_msg(tu_compare_all(a, b, days + 10, why, sizeof why) == 0,
+                  "seed %llu after more events: %s", (unsigned long long)seed, why);
     same_stats(a, b);
     rtn_ctx_free(a);
     rtn_ctx_free(b);
@@ -187,7 +188,10 @@ START_TEST(edge_cases_roundtrip)
                 e.ref_str = k == 1 ? "r" : "1";
                 e.ref_len = 1;
             }
-            e.value = type == RTN_EV_NPS ? 10 : type == RTN_EV_CSAT ? 5 : type == RTN_EV_CES ? 1 : 5.5 * k;
+            e.value = type == RTN_EV_NPS    ? 10
+                      : type == RTN_EV_CSAT ? 5
+                      : type == RTN_EV_CES  ? 1
+                                            : 5.5 * k;
             e.quantity = k % 3;
             tu_push_ev(a, &e);
             tu_push_ev(h[n++ % 2], &e);
@@ -375,7 +379,8 @@ START_TEST(kill_during_save)
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-        ck_assert_msg(WIFSIGNALED(status), "the saving child failed on its own (status %d)", status);
+        ck_assert_msg(WIFSIGNALED(status), "the saving child failed on its own (status %d)",
+                      status);
         got = NULL;
         ck_assert_int_eq(rtn_snapshot_load_file(&got, NULL, path), RTN_OK);
         d = su_digest(got, FRESH_DAYS);
@@ -441,7 +446,8 @@ START_TEST(every_bit_flip)
             b.p[i] ^= (unsigned char)(1u << bit);
             rc = rtn_snapshot_load_buffer(&c, NULL, b.p, b.len);
             b.p[i] ^= (unsigned char)(1u << bit);
-            ck_assert_msg(rc == RTN_EFORMAT || rc == RTN_EVERSION, "byte %zu bit %d: rc %d", i, bit, rc);
+            ck_assert_msg(rc == RTN_EFORMAT || rc == RTN_EVERSION, "byte %zu bit %d: rc %d", i, bit,
+                          rc);
             ck_assert_ptr_null(c);
         }
     free(b.p);
@@ -579,7 +585,7 @@ START_TEST(crafted_structure)
     memcpy(orig, b.p, b.len);
     cust = section(b.p, 2);
     conf = section(b.p, 0);
-    rec1 = cust + 4;              /* flags, id, 2 entries */
+    rec1 = cust + 4; /* flags, id, 2 entries */
     rec2 = rec1 + 4 + 8 + 4 + 16;
     ck_assert_uint_eq(get32(b.p + rec1 + 12), 2);
     ck_assert_uint_eq(get32(b.p + rec2 + 12), 1);
@@ -735,7 +741,8 @@ START_TEST(memory_cap_ingestion)
      * snapshot is loaded without a cap. */
     {
         static const int metrics[] = {RTN_METRIC_CUSTOMERS_END, RTN_METRIC_CUSTOMERS_NEW,
-                                      RTN_METRIC_CUSTOMERS_LOST, RTN_METRIC_PURCHASES, RTN_METRIC_REVENUE};
+                                      RTN_METRIC_CUSTOMERS_LOST, RTN_METRIC_PURCHASES,
+                                      RTN_METRIC_REVENUE};
         su_buf b;
         rtn_ctx *uncapped;
         size_t m;
