@@ -363,7 +363,8 @@ double rtn__rd_f64(rtn_rd *r);
 const void *rtn__rd_bytes(rtn_rd *r, size_t n);
 size_t rtn__rd_left(const rtn_rd *r);
 /* Save / load a Fenwick tree's per-bucket values. Loading refuses (RTN_EFORMAT)
- * buckets out of order, repeated, zero-valued or outside [lo, hi]. */
+ * buckets out of order, repeated, zero-valued or outside [lo, hi], and values
+ * whose absolute sum exceeds 2^60 (so no sum of the tree can overflow). */
 void rtn__fen_save(rtn_wr *w, const rtn_fen *f);
 int rtn__fen_load(rtn_mem *m, rtn_rd *r, rtn_fen *f);
 int rtn__fen_load_range(rtn_mem *m, rtn_rd *r, rtn_fen *f, uint32_t lo, uint32_t hi);

@@ -221,18 +221,26 @@ int rtn__fen_load(rtn_mem *m, rtn_rd *r, rtn_fen *f)
     return rtn__fen_load_range(m, r, f, 0, (uint32_t)(RTN_TIME_MAX / RTN_MS_PER_HOUR) + 48);
 }
 
+/* Largest sum of |value| over a loaded tree: every node and every range sum
+ * of the tree then fits in int64 with room for later events and merges. */
+#define RTN_FEN_ABS_MAX (UINT64_C(1) << 60)
+
 /* Buckets must be strictly increasing, within [lo, hi], with non-zero values:
  * exactly what rtn__fen_save writes, so a crafted stream cannot add twice to
- * a bucket or make the tree span more than the buckets it names. */
+ * a bucket or make the tree span more than the buckets it names; and values
+ * whose absolute sum stays under RTN_FEN_ABS_MAX, so sums cannot overflow. */
 int rtn__fen_load_range(rtn_mem *m, rtn_rd *r, rtn_fen *f, uint32_t lo, uint32_t hi)
 {
     uint32_t nz = rtn__rd_u32(r), i, prev = 0;
+    uint64_t abs_sum = 0;
     if (r->err || (uint64_t)nz * 12 > rtn__rd_left(r))
         return RTN_EFORMAT;
     for (i = 0; i < nz; i++) {
         uint32_t b = rtn__rd_u32(r);
         int64_t v = rtn__rd_i64(r);
-        if (r->err || b < lo || b > hi || v == 0 || (i > 0 && b <= prev))
+        uint64_t a = v < 0 ? 0u - (uint64_t)v : (uint64_t)v;
+        if (r->err || b < lo || b > hi || v == 0 || (i > 0 && b <= prev) || a > RTN_FEN_ABS_MAX ||
+            (abs_sum += a) > RTN_FEN_ABS_MAX)
             return RTN_EFORMAT;
         prev = b;
         if (rtn__fen_reserve(m, f, b))

@@ -620,6 +620,19 @@ START_TEST(crafted_structure)
     fix_crcs(b.p, b.len);
     ck_assert_int_eq(load_counted(b.p, b.len, &al), RTN_EFORMAT);
     memcpy(b.p, orig, b.len);
+    /* A purchase count so large that sums of the tree would overflow. */
+    {
+        size_t core = section(b.p, 3);
+        ck_assert_uint_eq(get32(b.p + core), 1);
+        put64(b.p + core + 8, UINT64_C(1) << 62);
+        fix_crcs(b.p, b.len);
+        ck_assert_int_eq(load_counted(b.p, b.len, &al), RTN_EFORMAT);
+        memcpy(b.p, orig, b.len);
+        put64(b.p + core + 8, (uint64_t)INT64_MIN);
+        fix_crcs(b.p, b.len);
+        ck_assert_int_eq(load_counted(b.p, b.len, &al), RTN_EFORMAT);
+        memcpy(b.p, orig, b.len);
+    }
     /* An invalid configuration (resolution 7). */
     put32(b.p + conf, 7);
     fix_crcs(b.p, b.len);
