@@ -832,6 +832,14 @@ RTN_API int rtn_survival(rtn_survival_point *points, size_t cap, size_t *n_out,
 
 /* ------------------------------------------------------------------------ */
 /** @name Snapshots and merge
+ *  A snapshot is a versioned, checksummed, little-endian byte stream (the
+ *  format is described in docs/snapshots.md). It holds the configuration
+ *  (except the allocator and memory cap), every customer and every
+ *  accumulator's raw state, so a loaded context answers every query exactly
+ *  as the saved one and keeps accepting events. Loaders read every older
+ *  format version. A corrupt, truncated or crafted snapshot is refused with
+ *  ::RTN_EFORMAT (or ::RTN_EVERSION), never a crash, and never makes the
+ *  library allocate more than the snapshot's own bytes justify.
  *  @{ */
 
 /** Write callback: write all `len` bytes; return 0 on success, non-zero on failure. */
@@ -840,32 +848,77 @@ typedef int (*rtn_write_fn)(const void *data, size_t len, void *user);
 /** Read callback: read up to `len` bytes; return bytes read (0 at end), negative on failure. */
 typedef int64_t (*rtn_read_fn)(void *data, size_t len, void *user);
 
-/** @brief Save a context through a write callback. @return ::RTN_OK, ::RTN_EIO, ::RTN_ENOMEM, ::RTN_EINVAL. */
+/**
+ * @brief Save a context through a write callback.
+ *
+ * The context is walked twice (once to measure, once to write); the callback
+ * receives the bytes in order, in chunks of at most 4 KiB. The snapshot
+ * records ::rtn_stats `events` and `last_time`: a host replaying an event log
+ * resumes after the events the snapshot holds.
+ * @return ::RTN_OK, ::RTN_EIO (the callback failed), ::RTN_ENOMEM, ::RTN_EINVAL.
+ */
 RTN_API int rtn_snapshot_save(rtn_ctx *ctx, rtn_write_fn write, void *user);
 
-/** @brief Save a context to a file atomically (temporary file, fsync, rename). */
+/**
+ * @brief Save a context to a file atomically.
+ *
+ * Writes `path.tmp-XXXXXX` in the same directory (mode 0600), fsyncs it,
+ * renames it over `path` and fsyncs the directory. A process killed at any
+ * moment leaves either the previous file or the new one at `path`, never a
+ * mix; it may leave a stray `path.tmp-XXXXXX`, which is safe to delete.
+ * @return ::RTN_OK, ::RTN_EIO (with the system's reason in
+ *         ::rtn_ctx_last_error), ::RTN_ENOMEM, ::RTN_EINVAL.
+ */
 RTN_API int rtn_snapshot_save_file(rtn_ctx *ctx, const char *path);
 
 /**
  * @brief Load a snapshot into a new context.
- * @param out Receives the context.
- * @param cfg Only its allocator and memory cap are used; may be NULL.
- * @param read Read callback.
- * @param user Passed to `read`.
+ *
+ * Reads exactly the snapshot's bytes (its header gives the length) into a
+ * buffer that grows only as bytes arrive, verifies the checksums, then
+ * parses with every count checked against the bytes left.
+ * @param out Receives the context (NULL on failure).
+ * @param cfg Only its allocator and memory cap are used (the metric settings
+ *            come from the snapshot); may be NULL. The buffer is allocated with
+ *            that allocator and checked against the cap on its own.
+ * @param read  Read callback.
+ * @param user  Passed to the callback.
  * @return ::RTN_OK, ::RTN_EFORMAT, ::RTN_EVERSION, ::RTN_EIO, ::RTN_ENOMEM, ::RTN_EINVAL.
  */
 RTN_API int rtn_snapshot_load(rtn_ctx **out, const rtn_config *cfg,
                               rtn_read_fn read, void *user);
 
-/** @brief Load a snapshot file into a new context; see ::rtn_snapshot_load. */
+/** @brief Load a snapshot file into a new context; see ::rtn_snapshot_load.
+ *  @return As ::rtn_snapshot_load; ::RTN_EIO when the file cannot be opened. */
 RTN_API int rtn_snapshot_load_file(rtn_ctx **out, const rtn_config *cfg,
                                    const char *path);
 
 /**
+ * @brief Load a snapshot held in memory, without copying it.
+ * @param out  Receives the context (NULL on failure).
+ * @param cfg  As for ::rtn_snapshot_load.
+ * @param data The snapshot's bytes.
+ * @param len  Exactly the snapshot's length (trailing bytes are refused).
+ * @return As ::rtn_snapshot_load (no ::RTN_EIO).
+ */
+RTN_API int rtn_snapshot_load_buffer(rtn_ctx **out, const rtn_config *cfg,
+                                     const void *data, size_t len);
+
+/**
  * @brief Fold `src` into `dst`: afterwards `dst` answers as if it had been
  *        fed both event streams. `src` is unchanged.
- * @return ::RTN_OK, ::RTN_EMISMATCH (different resolution, offset or
- *         metric settings), ::RTN_ENOMEM (dst unchanged), ::RTN_EINVAL.
+ *
+ * For any split of an event stream into parts, the same customer in several
+ * parts included, merging the parts' contexts gives exactly the context of
+ * the whole stream: shard ingestion by customer over threads or machines and
+ * merge. The result is built in a private copy of `dst` (same allocator and
+ * cap) and swapped in, so during the call memory peaks at about twice
+ * `dst`'s size plus `src`'s customers; on any failure `dst` is unchanged.
+ * `dst` and `src` may be the same context (every event counted twice).
+ * @return ::RTN_OK, ::RTN_EMISMATCH (different resolution, day offset,
+ *         inactivity, loyalty, scales, margin, value event or health
+ *         weights), ::RTN_ENOMEM (dst unchanged), ::RTN_ERANGE (a purchase
+ *         counter would overflow; dst unchanged), ::RTN_EINVAL.
  */
 RTN_API int rtn_ctx_merge(rtn_ctx *dst, const rtn_ctx *src);
 /** @} */

@@ -399,3 +399,14 @@ void rtn__contrib_apply_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign)
     if (generate(ctx, c, c->ent, c->n, &ctx->new_items) == RTN_OK)
         apply_items(ctx, &ctx->new_items, sign);
 }
+
+int rtn__contrib_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign)
+{
+    const rtn_cust *c = &ctx->cust.c[ci];
+    int rc = generate(ctx, c, c->ent, c->n, &ctx->new_items);
+    if (rc == RTN_OK && sign > 0)
+        rc = reserve_items(ctx, &ctx->new_items);
+    if (rc == RTN_OK)
+        apply_items(ctx, &ctx->new_items, sign);
+    return rc;
+}

@@ -180,11 +180,8 @@ int rtn_ctx_new(rtn_ctx **out, const rtn_config *cfg)
     return rtn__ctx_create(out, &c);
 }
 
-void rtn_ctx_free(rtn_ctx *ctx)
+void rtn__ctx_free_contents(rtn_ctx *ctx)
 {
-    rtn_mem m;
-    if (ctx == NULL)
-        return;
     rtn__engage_free(ctx);
     rtn__journey_free(ctx);
     rtn__revenue_free(ctx);
@@ -198,6 +195,14 @@ void rtn_ctx_free(rtn_ctx *ctx)
     rtn__free(&ctx->mem, ctx->new_items.v, (size_t)ctx->new_items.cap * sizeof(rtn_citem));
     rtn__free(&ctx->mem, ctx->ivl_buf, (size_t)ctx->ivl_cap * sizeof(rtn_ivl));
     rtn__free(&ctx->mem, ctx->ivl_buf2, (size_t)ctx->ivl_cap2 * sizeof(rtn_ivl));
+}
+
+void rtn_ctx_free(rtn_ctx *ctx)
+{
+    rtn_mem m;
+    if (ctx == NULL)
+        return;
+    rtn__ctx_free_contents(ctx);
     m = ctx->mem;
     rtn__free(&m, ctx, sizeof(*ctx));
 }

@@ -123,6 +123,7 @@ static inline uint64_t rtn__e_make(uint32_t bucket, uint32_t purch, uint32_t fla
 
 #define RTN_CF_STRID 1u    /* key is an arena offset of a byte-string id */
 #define RTN_CF_REFERRED 2u /* an acquire event carried a referrer */
+#define RTN_CF_ALL 3u      /* every known flag: snapshot loading refuses others */
 
 typedef struct rtn_cust {
     uint64_t key;   /* numeric id, or arena offset of the string id */
@@ -284,6 +285,9 @@ void rtn__pending_commit(rtn_ctx *ctx);
  * rtn__contrib_reserve_customer. */
 int rtn__contrib_reserve_customer(rtn_ctx *ctx, uint32_t ci);
 void rtn__contrib_apply_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign);
+/* Both in one: generate once, reserve when adding, apply. On failure
+ * (RTN_ENOMEM) nothing is applied. Removing (-1) only needs scratch space. */
+int rtn__contrib_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign);
 
 /* ---- modules -------------------------------------------------------------- */
 
@@ -347,7 +351,7 @@ int64_t rtn__core_active(const rtn_ctx *ctx, uint32_t fb, uint32_t tb);
  * against rtn__rd_left() before anything is allocated for it.
  */
 typedef struct rtn_wr {
-    rtn_write_fn fn;
+    rtn_write_fn fn;  /* NULL: a measuring pass that only counts bytes */
     void *user;
     uint64_t total;   /* bytes written so far */
     uint32_t crc;     /* CRC-32 of the bytes written so far */
@@ -378,16 +382,29 @@ double rtn__rd_f64(rtn_rd *r);
 /* Pointer to the next n bytes (NULL, and err set, when fewer are left). */
 const void *rtn__rd_bytes(rtn_rd *r, size_t n);
 size_t rtn__rd_left(const rtn_rd *r);
-/* Save / load a Fenwick tree's per-bucket values. */
+/* Save / load a Fenwick tree's per-bucket values. Loading refuses (RTN_EFORMAT)
+ * buckets out of order, repeated, zero-valued or outside [lo, hi], and values
+ * whose absolute sum exceeds 2^60 (so no sum of the tree can overflow). */
 void rtn__fen_save(rtn_wr *w, const rtn_fen *f);
 int rtn__fen_load(rtn_mem *m, rtn_rd *r, rtn_fen *f);
+int rtn__fen_load_range(rtn_mem *m, rtn_rd *r, rtn_fen *f, uint32_t lo, uint32_t hi);
 
 /* Module state in snapshots and merges. Only a module's *raw* state is saved
  * or merged (period sums kept per event, per-customer side tables); what
  * contributions derive is rebuilt by re-contributing customers afterwards.
- * Load runs on a fresh context whose customer table is already loaded.
+ * Save writes the module's section body (snapshot.c frames it with a tag and
+ * its length) and must write the same bytes when called twice.
+ * Load runs on a fresh context whose customer table, meta (events, times)
+ * and core sums are already loaded; r is bounded to exactly the module's
+ * section, which it must consume entirely. The bytes may be hostile: check
+ * every count against rtn__rd_left() before allocating, every customer
+ * index against ctx->cust.n, every value's range; return RTN_EFORMAT (or
+ * RTN_ENOMEM), never crash; ctx is freed with rtn_ctx_free on failure.
  * Merge folds src's raw state into dst; cmap[i] is dst's index of src's
- * customer i. */
+ * customer i. Customers new to dst are already inserted (with their merged
+ * entries) when module merges run; the contributions of every customer in
+ * cmap are withdrawn before and re-added after. dst is a private copy that
+ * is discarded on failure, so a merge may fail half-way. */
 int rtn__engage_save(rtn_ctx *ctx, rtn_wr *w);
 int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r);
 int rtn__engage_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
@@ -454,6 +471,9 @@ void rtn__clear_error(rtn_ctx *ctx);
 int rtn__config_resolve(rtn_config *out, const rtn_config *cfg, char *buf, size_t len);
 /* A new empty context for a checked config. */
 int rtn__ctx_create(rtn_ctx **out, const rtn_config *cfg);
+/* Free everything a context holds except the context itself (merge swaps
+ * a merged copy's contents in). */
+void rtn__ctx_free_contents(rtn_ctx *ctx);
 
 /* ---- time helpers (time.c) ---------------------------------------------- */
 

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Build the libFuzzer targets with clang (ASan + UBSan) and run each for a
+# bounded time. Skips, successfully, when clang with libFuzzer is missing.
+#   FUZZ_SECONDS  seconds per target (default 60)
+#   FUZZ_BUILD    build directory (default build-fuzz)
+#   FUZZ_JOBS     parallel build jobs (default 2)
+set -eu
+cd "$(dirname "$0")/.."
+seconds=${FUZZ_SECONDS:-60}
+build=${FUZZ_BUILD:-build-fuzz}
+jobs=${FUZZ_JOBS:-2}
+
+if ! command -v clang >/dev/null 2>&1; then
+    echo "fuzz.sh: clang not found; skipping the fuzz targets"
+    exit 0
+fi
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' >"$probe/p.c"
+if ! clang -fsanitize=fuzzer,address,undefined "$probe/p.c" -o "$probe/p" >/dev/null 2>&1; then
+    echo "fuzz.sh: clang cannot link libFuzzer (install the libclang-rt / libfuzzer package); skipping"
+    exit 0
+fi
+
+CC=clang cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRTN_BUILD_FUZZ=ON \
+    -DRTN_BUILD_TESTS=OFF -DRTN_BUILD_BENCH=OFF -DRTN_BUILD_EXAMPLES=OFF -DRTN_BUILD_TOOLS=OFF >/dev/null
+cmake --build "$build" -j"$jobs" --target fuzz_snapshot fuzz_events gen_seeds
+
+# Seed corpora are generated, not committed; findings land in $build/fuzz/crashes.
+corpus="$build/fuzz/corpus"
+mkdir -p "$corpus/snapshot" "$corpus/events" "$build/fuzz/crashes"
+"$build/fuzz/gen_seeds" "$corpus/snapshot"
+printf '\001\000\003\001\002\003\004\005\006\007\010\011\012\013' >"$corpus/events/seed-1"
+
+status=0
+for t in snapshot events; do
+    echo "fuzz.sh: fuzz_$t for ${seconds}s"
+    if ! "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$build/fuzz/crashes/$t-" -print_final_stats=1 "$corpus/$t"; then
+        echo "fuzz.sh: fuzz_$t FAILED; reproducer in $build/fuzz/crashes/"
+        status=1
+    fi
+done
+exit $status
