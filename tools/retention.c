@@ -839,7 +839,9 @@ static int cmd_analyse(int argc, char **argv, int is_series)
     if (o.save) {
         int src = rtn_snapshot_save_file(ctx, o.save);
         if (src != RTN_OK) {
-            fprintf(stderr, "%s: cannot save state %s: %s\n", prog, o.save, rtn_strerror(src));
+            const char *detail = rtn_ctx_last_error(ctx);
+            fprintf(stderr, "%s: cannot save state %s: %s%s%s\n", prog, o.save, rtn_strerror(src),
+                    *detail ? ": " : "", detail);
             rc = src == RTN_ENOMEM ? EX_FAIL : EX_IO;
             goto out;
         }

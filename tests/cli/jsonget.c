@@ -5,7 +5,8 @@
  *   jsonget FILE PATH            print the value at PATH (keys and array
  *                                indexes separated by '.'); exit 1 if absent
  *   jsonget FILE PATH EXPECTED   exit 0 when the value equals EXPECTED:
- *                                numbers within 1e-9 relative, or the exact
+ *                                numbers within 1e-9 relative (or within TOL
+ *                                written EXPECTED~TOL), or the exact
  *                                text of null, true, false, a string, or the
  *                                words "object", "array", "absent"
  *   jsonget FILE PATH --count    number of members / elements
@@ -245,9 +246,12 @@ int main(int argc, char **argv)
     {
         const char *want = argv[3];
         char *e1, *e2;
-        double a = strtod(text, &e1), b = strtod(want, &e2);
-        int num = start[0] != '"' && *e1 == '\0' && e1 != text && *e2 == '\0' && e2 != want;
-        if (num ? fabs(a - b) <= 1e-9 * fmax(1.0, fabs(b)) : strcmp(text, want) == 0)
+        double a = strtod(text, &e1), b = strtod(want, &e2), tol = 1e-9 * fmax(1.0, fabs(b));
+        int num;
+        if (*e2 == '~' && e2 != want) /* EXPECTED~TOLERANCE */
+            tol = strtod(e2 + 1, &e2);
+        num = start[0] != '"' && *e1 == '\0' && e1 != text && *e2 == '\0' && e2 != want;
+        if (num ? fabs(a - b) <= tol : strcmp(text, want) == 0)
             return 0;
         fprintf(stderr, "jsonget: %s: %s is %s, expected %s\n", argv[1], path, text, want);
         return 1;
