@@ -415,6 +415,15 @@ static long fill(in_file *f)
             return -1;
         }
         got = r;
+        if (r == 0) {
+            /* A truncated or corrupt stream ends with an error, not at EOF. */
+            int zerr;
+            const char *m = gzerror(f->gz, &zerr);
+            if (zerr != Z_OK) {
+                snprintf(f->err, sizeof(f->err), "read error: %s", m);
+                return -1;
+            }
+        }
         break;
 #else
         ssize_t r = read(f->fd, f->buf + f->end, IN_BUF - f->end);
@@ -818,7 +827,24 @@ static int lookup_type(in_file *f, const char *p, size_t n)
     return t;
 }
 
+/* Error messages quote input: keep control bytes off the terminal. */
+static int clean_err(in_file *f)
+{
+    char *c;
+    for (c = f->err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return -1;
+}
+
+static int to_event_raw(in_file *f, rtn_event *ev);
+
 static int to_event(in_file *f, rtn_event *ev)
+{
+    return to_event_raw(f, ev) ? clean_err(f) : 0;
+}
+
+static int to_event_raw(in_file *f, rtn_event *ev)
 {
     fld t = f->val[C_TIME], ty = f->val[C_TYPE], c = f->val[C_CUSTOMER];
     fld v = f->val[C_VALUE], q = f->val[C_QUANTITY], r = f->val[C_REF];

@@ -207,6 +207,8 @@ static void flush_day(sim *s, int64_t day)
     int64_t y;
     unsigned m, d;
     size_t i;
+    if (s->n == 0)
+        return;
     qsort(s->ev, s->n, sizeof(event), cmp_event);
     in_civil_from_days(day, &y, &m, &d);
     snprintf(date, sizeof(date), "%04lld-%02u-%02uT", (long long)y, m, d);
