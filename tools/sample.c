@@ -451,8 +451,10 @@ static void day_of(sim *s, cust *cs, uint32_t id, int64_t day, double rhythm)
             }
         }
     }
-    if (chance(r, 0.004))
-        emit(s, time_in_day(r, day), id, K_NPS, R_NONE, 0, 0, 1, score(r, c, 0, 10, 0), 0);
+    if (chance(r, 0.004)) {
+        int64_t tn = time_in_day(r, day);
+        emit(s, tn, id, K_NPS, R_NONE, 0, 0, 1, score(r, c, 0, 10, 0), 0);
+    }
     if (c->plan) {
         double u = u01(r);
         if (u < 0.003 && c->plan < 3) {
