@@ -165,6 +165,16 @@ check "$J" metrics.product_return_rate.value 50
 check "$J" metrics.referral_rate.value 50
 check "$J" metrics.customer_lifetime_value.value null
 
+# ---- --inactivity-days 4 ------------------------------------------------------------
+# Latest start events: "001" Jan 5 (lost Jan 9, outside), "1" Jan 3 (lost
+# Jan 7; its churn on Jan 8 then changes nothing), c3 Jan 4 (lost Jan 8),
+# c4 Jan 7 (lost Jan 11). In [Jan 1, Jan 9): L = 2, E = 2.
+expect_rc 0 "$RT" report --format json --inactivity-days 4 "$DATA/shop.csv"
+check "$TMP/out" metrics.customers_lost.value 2
+check "$TMP/out" metrics.customers_end.value 2
+check "$TMP/out" metrics.churn_rate_joined.value 50
+expect_rc 2 "$RT" report --inactivity-days -1 "$DATA/shop.csv"
+
 # ---- JSON Lines, gzip, standard input: the same events give the same report ---
 expect_rc 0 "$RT" report --format json "$DATA/shop.jsonl"
 checks=$((checks + 1))
