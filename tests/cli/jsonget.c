@@ -167,16 +167,21 @@ int main(int argc, char **argv)
         return 2;
     }
     f = fopen(argv[1], "rb");
-    if (f == NULL || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-        fprintf(stderr, "jsonget: cannot read %s\n", argv[1]);
+    if (f == NULL) {
+        fprintf(stderr, "jsonget: cannot open %s\n", argv[1]);
         return 2;
     }
-    buf = calloc((size_t)n + 1, 1);
-    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "jsonget: cannot read %s\n", argv[1]);
-        return 2;
+    buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = calloc((size_t)n + 1, 1)) != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
     }
     fclose(f);
+    if (buf == NULL) {
+        fprintf(stderr, "jsonget: cannot read %s\n", argv[1]);
+        return 2;
+    }
     p = buf;
     if (strcmp(argv[2], "--valid") == 0) {
         if (skip())
