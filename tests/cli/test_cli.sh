@@ -179,6 +179,11 @@ expect_rc 2 "$RT" report --inactivity-days -1 "$DATA/shop.csv"
 expect_rc 0 "$RT" report --format json "$DATA/shop.jsonl"
 checks=$((checks + 1))
 cmp -s "$TMP/out" "$TMP/all.json" || { fail "shop.jsonl report differs from shop.csv"; diff "$TMP/out" "$TMP/all.json"; }
+# CRLF line ends and a UTF-8 byte-order mark change nothing.
+{ printf '\357\273\277'; awk '{ printf "%s\r\n", $0 }' "$DATA/shop.csv"; } >"$TMP/crlf.csv"
+expect_rc 0 "$RT" report --format json "$TMP/crlf.csv"
+checks=$((checks + 1))
+cmp -s "$TMP/out" "$TMP/all.json" || fail "CRLF/BOM report differs"
 expect_rc 0 sh -c "'$RT' report --format json - < '$DATA/shop.csv'"
 checks=$((checks + 1))
 cmp -s "$TMP/out" "$TMP/all.json" || fail "report from standard input differs"
