@@ -483,7 +483,9 @@ static int report(rtn_ctx *ctx, const opts *o, int64_t from, int64_t to)
                 fprintf(out, "%-34s %12s  %-21s %9lld  %s", name, v, ci, (long long)res[i].v.n,
                         res[i].info.unit);
             if (finite(res[i].v.p50))
-                fprintf(out, "  (median %.2f, p90 %.2f)", res[i].v.p50, res[i].v.p90);
+                fprintf(out, "  median %.2f", res[i].v.p50);
+            if (finite(res[i].v.p90))
+                fprintf(out, "  p90 %.2f", res[i].v.p90);
             fputc('\n', out);
         }
         if (nun) {
