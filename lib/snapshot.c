@@ -770,15 +770,10 @@ static int fen_merge(rtn_mem *m, rtn_fen *d, const rtn_fen *s)
 /* Flags a module derives from a customer's merged history: the MRR-loss
  * entry flag depends on the whole subscription history, not on the OR of
  * the parts' flags. Called with the customer's contributions withdrawn,
- * after its entries and every module's state are merged.
- * INTEGRATION: once revenue.c lands, this is `return
- * rtn__revenue_set_flags(ctx, ci);` (test_merge's random splits fail on
- * churn and retention rates without it). */
+ * after its entries and every module's state are merged. */
 static int merge_fix_flags(rtn_ctx *ctx, uint32_t ci)
 {
-    RTN_UNUSED(ctx);
-    RTN_UNUSED(ci);
-    return RTN_OK;
+    return rtn__revenue_set_flags(ctx, ci);
 }
 
 /* Fold src into w (a private copy: on failure it is simply freed). */
