@@ -254,6 +254,15 @@ static int64_t buyers(const rtn_core *c, uint32_t fb, uint32_t tb)
            rtn__pairs_contain(&c->pgap, P1(fb), P1(tb));
 }
 
+int64_t rtn__core_active(const rtn_ctx *ctx, uint32_t fb, uint32_t tb)
+{
+    const rtn_core *c = &ctx->core;
+    if (fb >= tb)
+        return 0;
+    return rtn__fen_prefix(&c->afirst, tb) - rtn__fen_prefix(&c->alast, fb) -
+           rtn__pairs_contain(&c->agap, P1(fb), P1(tb));
+}
+
 static void proportion(rtn_value *v, double k, double n)
 {
     rtn__value_ratio(v, k, n, 100.0);

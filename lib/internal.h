@@ -314,6 +314,9 @@ void rtn__cohort_free(rtn_ctx *ctx);
 int rtn__core_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
                     const rtn_query_opts *opts, rtn_value *out);
 void rtn__core_free(rtn_ctx *ctx);
+/* Distinct customers with any event in [fb, tb) (from the activity
+ * contributions AFIRST / ALAST / AGAP). */
+int64_t rtn__core_active(const rtn_ctx *ctx, uint32_t fb, uint32_t tb);
 
 /* Money is kept in integer units of 1/10000 of the currency unit. */
 #define RTN_MONEY_SCALE 10000
