@@ -240,6 +240,25 @@ static uint32_t lower_bound(const uint32_t *v, uint32_t n, uint32_t x)
     return lo;
 }
 
+/* Grow a use set: exact while small (most customers use a feature on one
+ * or two buckets), then by half. */
+static int grow_set(rtn_mem *m, fuse *u, uint32_t need)
+{
+    uint64_t ncap;
+    uint32_t *q;
+    if (need <= u->cap)
+        return RTN_OK;
+    ncap = need <= 2 ? need : (uint64_t)need + need / 2;
+    if (ncap >= NONE)
+        ncap = NONE - 1;
+    q = rtn__realloc(m, u->b, (size_t)u->cap * sizeof(uint32_t), (size_t)ncap * sizeof(uint32_t));
+    if (q == NULL)
+        return RTN_ENOMEM;
+    u->b = q;
+    u->cap = (uint32_t)ncap;
+    return RTN_OK;
+}
+
 /* Reserve what adding bucket b to u's set needs, for `more` new buckets in
  * all. Returns the insert position in *pos, NONE when b is already there. */
 static int set_reserve(rtn_mem *m, feat *f, fuse *u, uint32_t b, uint32_t more, uint32_t *pos)
@@ -250,7 +269,7 @@ static int set_reserve(rtn_mem *m, feat *f, fuse *u, uint32_t b, uint32_t more, 
         return RTN_OK;
     }
     if (u->n == NONE - 1 ||
-        rtn__grow(m, (void **)&u->b, &u->cap, u->n + more, sizeof(uint32_t)) ||
+        grow_set(m, u, u->n + more) ||
         rtn__fen_reserve(m, &f->first, b) || rtn__fen_reserve(m, &f->last, b) ||
         rtn__pairs_reserve(m, &f->gap, 2 * more))
         return RTN_ENOMEM;
@@ -361,42 +380,70 @@ void rtn__engage_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)
 
 /* ---- contributions: runs of active days ------------------------------------------ */
 
+/* Day of an entry: its bucket at day resolution (no division on the hot
+ * path), else its bucket / buckets per day. */
+static uint32_t entry_day(uint64_t e, uint32_t bpd)
+{
+    return bpd == 1 ? rtn__e_bucket(e) : rtn__e_bucket(e) / bpd;
+}
+
+/* Runs on every change of every customer: one pass, and the output list is
+ * grown once (a customer has at most as many runs as entries). */
 int rtn__engage_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
 {
     uint32_t i, bpd = rtn__buckets_per_day(ctx), s, prev;
+    rtn_citem *it;
     if (g->n == 0)
         return RTN_OK;
-    s = prev = rtn__e_bucket(g->ent[0]) / bpd;
+    if (out->cap - out->n < g->n &&
+        rtn__grow(&ctx->mem, (void **)&out->v, &out->cap, out->n + g->n, sizeof(rtn_citem)))
+        return RTN_ENOMEM;
+    it = out->v + out->n;
+    s = prev = entry_day(g->ent[0], bpd);
     for (i = 1; i < g->n; i++) {
-        uint32_t d = rtn__e_bucket(g->ent[i]) / bpd;
-        if (d <= prev + 1) {
-            prev = d;
-            continue;
+        uint32_t d = entry_day(g->ent[i], bpd);
+        if (d > prev + 1) {
+            it->kind = RTN_K_EDAYS;
+            it->a = s;
+            it->b = prev + 1;
+            it->c = 0;
+            it++;
+            s = d;
         }
-        if (rtn__clist_push(&ctx->mem, out, RTN_K_EDAYS, s, prev + 1, 0))
-            return RTN_ENOMEM;
-        s = prev = d;
+        prev = d;
     }
-    return rtn__clist_push(&ctx->mem, out, RTN_K_EDAYS, s, prev + 1, 0);
+    it->kind = RTN_K_EDAYS;
+    it->a = s;
+    it->b = prev + 1;
+    it->c = 0;
+    out->n = (uint32_t)(it - out->v) + 1;
+    return RTN_OK;
 }
 
+/* Trees grow as one range, so covering the lowest start and the highest
+ * end covers every item. */
 int rtn__engage_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
 {
     struct rtn_engage *e;
-    uint32_t i;
-    if (n == 0)
-        return RTN_OK;
-    if ((e = engage_get(ctx)) == NULL)
-        return RTN_ENOMEM;
+    uint32_t i, lo = UINT32_MAX, hi = 0;
     for (i = 0; i < n; i++) {
         if (items[i].kind != RTN_K_EDAYS)
             continue;
-        if (rtn__fen_reserve(&ctx->mem, &e->dcnt, items[i].a) ||
-            rtn__fen_reserve(&ctx->mem, &e->dcnt, items[i].b) ||
-            rtn__fen_reserve(&ctx->mem, &e->dsum, items[i].a) ||
-            rtn__fen_reserve(&ctx->mem, &e->dsum, items[i].b))
-            return RTN_ENOMEM;
+        if (items[i].a < lo)
+            lo = items[i].a;
+        if (items[i].b > hi)
+            hi = items[i].b;
     }
+    if (lo == UINT32_MAX)
+        return RTN_OK;
+    e = ctx->engage;
+    if (e && e->dcnt.n && lo >= e->dcnt.base && hi - e->dcnt.base < e->dcnt.n && e->dsum.n &&
+        lo >= e->dsum.base && hi - e->dsum.base < e->dsum.n)
+        return RTN_OK; /* the common case: already covered */
+    if ((e = engage_get(ctx)) == NULL || rtn__fen_reserve(&ctx->mem, &e->dcnt, lo) ||
+        rtn__fen_reserve(&ctx->mem, &e->dcnt, hi) || rtn__fen_reserve(&ctx->mem, &e->dsum, lo) ||
+        rtn__fen_reserve(&ctx->mem, &e->dsum, hi))
+        return RTN_ENOMEM;
     return RTN_OK;
 }
 
@@ -602,7 +649,7 @@ static int uses_reserve(rtn_mem *m, struct rtn_engage *e, uint32_t fi, uint32_t 
     f = &e->f[fi];
     u = &e->u[*ui];
     if ((uint64_t)u->n + n >= NONE ||
-        rtn__grow(m, (void **)&u->b, &u->cap, u->n + n, sizeof(uint32_t)) ||
+        grow_set(m, u, u->n + n) ||
         rtn__fen_reserve(m, &f->first, b[0]) || rtn__fen_reserve(m, &f->first, b[n - 1]) ||
         rtn__fen_reserve(m, &f->last, b[0]) || rtn__fen_reserve(m, &f->last, b[n - 1]))
         return RTN_ENOMEM;
