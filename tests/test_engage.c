@@ -415,7 +415,9 @@ static int bf_active(const bf *b, int d0, int d1)
     return n;
 }
 
-static void check_brute_force(rtn_ctx *ctx, const bf *b)
+/* At hour resolution (no offset) day-aligned bounds give the same windows;
+ * `hour` also checks that stickiness floors `to` to its day. */
+static void check_brute_force(rtn_ctx *ctx, const bf *b, int hour)
 {
     int d0, d1, f, str;
     for (d0 = -3; d0 < BF_DAYS + 3; d0 += 5)
@@ -460,21 +462,30 @@ static void check_brute_force(rtn_ctx *ctx, const bf *b)
         ck_assert_double_eq_tol(v.numerator * 30.0, pairs, 1e-9);
         if (mau > 0)
             ck_assert_double_eq_tol(v.value, pairs / 30.0 / mau * 100.0, 1e-9);
+        if (hour) {
+            rtn_value w = tu_query(ctx, RTN_METRIC_STICKINESS, TD(0), TD(d1) + 17 * T_HOUR);
+            ck_assert(tu_same(v.value, w.value) && tu_same(v.numerator, w.numerator));
+        }
     }
 }
 
 START_TEST(brute_force_generated)
 {
     tu_stream s;
-    rtn_ctx *ctx = tu_ctx(NULL);
+    rtn_config cfg;
+    rtn_ctx *ctx;
     bf *b = malloc(sizeof *b);
+    rtn_config_init(&cfg, sizeof cfg);
+    if (_i == 3)
+        cfg.resolution = RTN_RESOLUTION_HOUR;
+    ctx = tu_ctx(&cfg);
     ck_assert_ptr_nonnull(b);
     tu_stream_gen(&s, 777 + (uint64_t)_i, 2500, BF_CUST, BF_DAYS);
     stringify_features(&s);
     tu_shuffle(s.ev, s.n, 99 + (uint64_t)_i);
     tu_push_all(ctx, s.ev, s.n);
     bf_build(b, &s);
-    check_brute_force(ctx, b);
+    check_brute_force(ctx, b, _i == 3);
     free(b);
     rtn_ctx_free(ctx);
     tu_stream_free(&s);
@@ -861,6 +872,68 @@ START_TEST(merge_raw_state)
 }
 END_TEST
 
+START_TEST(failed_merge_changes_nothing)
+{
+    failer fl = {-1};
+    rtn_config cfg;
+    tu_stream s;
+    rtn_ctx *src = tu_ctx(NULL), *before = tu_ctx(NULL);
+    uint32_t *cmap = NULL, i;
+    long k;
+    int rc = RTN_ENOMEM;
+    rtn_config_init(&cfg, sizeof cfg);
+    cfg.allocator.malloc_fn = f_malloc;
+    cfg.allocator.realloc_fn = f_realloc;
+    cfg.allocator.free_fn = f_free;
+    cfg.allocator.user = &fl;
+    tu_stream_gen(&s, 8080, 1200, 50, 40);
+    stringify_features(&s);
+    /* before: dst's state; src: the feature events of odd positions, plus
+     * a feature only src has and uses far outside dst's range. */
+    for (i = 0; i < s.n; i++) {
+        rtn_event e = s.ev[i];
+        if (e.type == RTN_EV_FEATURE && (i & 1)) {
+            tu_push_ev(src, &e);
+            e.type = RTN_EV_PAGE_VIEW;
+        }
+        tu_push_ev(before, &e);
+    }
+    push_feat_str(src, TD(300), 3, "only-src");
+    push_feat(src, TD(-200), 4, 1);
+    for (k = 0; rc == RTN_ENOMEM; k++) {
+        rtn_ctx *dst = tu_ctx(&cfg);
+        for (i = 0; i < s.n; i++) {
+            rtn_event e = s.ev[i];
+            if (e.type == RTN_EV_FEATURE && (i & 1))
+                e.type = RTN_EV_PAGE_VIEW;
+            tu_push_ev(dst, &e);
+        }
+        if (cmap == NULL) {
+            cmap = malloc(src->cust.n * sizeof *cmap);
+            for (i = 0; i < src->cust.n; i++) {
+                cmap[i] = map_customer(dst, src, i);
+                ck_assert_uint_ne(cmap[i], UINT32_MAX);
+            }
+        }
+        fl.countdown = k;
+        rc = rtn__engage_merge(dst, src, cmap);
+        fl.countdown = -1;
+        if (rc == RTN_ENOMEM)
+            compare_engagement(before, dst, 40);
+        else
+            ck_assert_double_eq(qf(dst, RTN_METRIC_FEATURE_USAGE, TD(0), TD(400), 0, "only-src").value, 1);
+        rtn_ctx_free(dst);
+        ck_assert_int_lt(k, 500);
+    }
+    ck_assert_int_eq(rc, RTN_OK);
+    ck_assert_int_gt(k, 1);
+    free(cmap);
+    rtn_ctx_free(src);
+    rtn_ctx_free(before);
+    tu_stream_free(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engage");
@@ -872,12 +945,13 @@ static Suite *suite(void)
     tcase_add_test(tc, feature_usage_adoption_hand);
     tcase_add_test(tc, feature_hour_resolution);
     tcase_add_test(tc, bad_feature_input);
-    tcase_add_loop_test(tc, brute_force_generated, 0, 3);
+    tcase_add_loop_test(tc, brute_force_generated, 0, 4);
     tcase_add_loop_test(tc, order_independence, 0, 2);
     tcase_add_test(tc, failed_push_changes_nothing);
     tcase_add_test(tc, save_load_roundtrip);
     tcase_add_test(tc, load_rejects_bad_records);
     tcase_add_loop_test(tc, merge_raw_state, 0, 2);
+    tcase_add_test(tc, failed_merge_changes_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
