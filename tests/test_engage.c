@@ -496,12 +496,12 @@ END_TEST
 
 static int compare_string_features(rtn_ctx *a, rtn_ctx *b, uint32_t days)
 {
-    static const char *names[] = {"f1", "f2", "f3", "zz"};
+    static const char *names[] = {"f1", "f2", "f3", "zz", "brand-new"};
     uint32_t d0, d1, f;
     int m;
     for (d0 = 0; d0 < days; d0 += 9)
         for (d1 = d0; d1 < days + 20; d1 += 13)
-            for (f = 0; f < 4; f++)
+            for (f = 0; f < 5; f++)
                 for (m = RTN_METRIC_FEATURE_ADOPTION_RATE; m <= RTN_METRIC_FEATURE_USAGE; m++) {
                     rtn_value va = qf(a, m, TD(d0), TD(d1), 0, names[f]);
                     rtn_value vb = qf(b, m, TD(d0), TD(d1), 0, names[f]);
@@ -611,9 +611,12 @@ START_TEST(failed_push_changes_nothing)
             fl.countdown = k;
             rc = rtn_push(ctx, &extra[i]);
             fl.countdown = -1;
-            if (rc == RTN_ENOMEM)
+            if (rc == RTN_ENOMEM) {
                 ck_assert_msg(tu_compare_all(ctx, ref, 40, why, sizeof why) == 0,
                               "event %zu, allocation %ld failed: %s", i, k, why);
+                ck_assert_msg(compare_string_features(ctx, ref, 40) == 0,
+                              "event %zu, allocation %ld failed: string features differ", i, k);
+            }
             ck_assert_int_lt(k, 200);
         }
         ck_assert_int_eq(rc, RTN_OK);
