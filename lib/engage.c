@@ -28,12 +28,28 @@ typedef struct feat {
     rtn_pairs gap;       /* (p + 1, d + 1): consecutive use buckets, d - p >= 2 */
 } feat;
 
-/* The buckets in which one customer used one feature. */
+/* The buckets in which one customer used one feature: sorted, distinct;
+ * up to FUSE_INLINE of them in the record itself (most customers use a
+ * feature on one or two buckets), else in an array of cap. */
+#define FUSE_INLINE 2u
 typedef struct fuse {
     uint32_t f, ci;
-    uint32_t n, cap;
-    uint32_t *b;         /* sorted, distinct */
+    uint32_t n, cap;     /* cap 0 = inline */
+    union {
+        uint32_t *p;
+        uint32_t in[FUSE_INLINE];
+    } b;
 } fuse;
+
+static uint32_t *set_of(fuse *u)
+{
+    return u->cap ? u->b.p : u->b.in;
+}
+
+static const uint32_t *cset_of(const fuse *u)
+{
+    return u->cap ? u->b.p : u->b.in;
+}
 
 /* Slots past nf / nu (up to the capacities) are spares: zeroed, or holding
  * allocations reserved by a prepare that did not commit, never any count. */
@@ -240,21 +256,26 @@ static uint32_t lower_bound(const uint32_t *v, uint32_t n, uint32_t x)
     return lo;
 }
 
-/* Grow a use set: exact while small (most customers use a feature on one
- * or two buckets), then by half. */
+/* Grow a use set past its inline room: by half. */
 static int grow_set(rtn_mem *m, fuse *u, uint32_t need)
 {
     uint64_t ncap;
     uint32_t *q;
-    if (need <= u->cap)
+    if (need <= (u->cap ? u->cap : FUSE_INLINE))
         return RTN_OK;
-    ncap = need <= 2 ? need : (uint64_t)need + need / 2;
+    ncap = (uint64_t)need + need / 2;
     if (ncap >= NONE)
         ncap = NONE - 1;
-    q = rtn__realloc(m, u->b, (size_t)u->cap * sizeof(uint32_t), (size_t)ncap * sizeof(uint32_t));
+    if (u->cap) {
+        q = rtn__realloc(m, u->b.p, (size_t)u->cap * sizeof(uint32_t), (size_t)ncap * sizeof(uint32_t));
+    } else {
+        q = rtn__alloc(m, (size_t)ncap * sizeof(uint32_t));
+        if (q)
+            memcpy(q, u->b.in, (size_t)u->n * sizeof(uint32_t));
+    }
     if (q == NULL)
         return RTN_ENOMEM;
-    u->b = q;
+    u->b.p = q;
     u->cap = (uint32_t)ncap;
     return RTN_OK;
 }
@@ -263,8 +284,8 @@ static int grow_set(rtn_mem *m, fuse *u, uint32_t need)
  * all. Returns the insert position in *pos, NONE when b is already there. */
 static int set_reserve(rtn_mem *m, feat *f, fuse *u, uint32_t b, uint32_t more, uint32_t *pos)
 {
-    uint32_t k = lower_bound(u->b, u->n, b);
-    if (k < u->n && u->b[k] == b) {
+    uint32_t k = lower_bound(set_of(u), u->n, b);
+    if (k < u->n && set_of(u)[k] == b) {
         *pos = NONE;
         return RTN_OK;
     }
@@ -281,8 +302,9 @@ static int set_reserve(rtn_mem *m, feat *f, fuse *u, uint32_t b, uint32_t more, 
  * gap items to match. Reserved by set_reserve; cannot fail. */
 static void set_insert(feat *f, fuse *u, uint32_t k, uint32_t b)
 {
+    uint32_t *v = set_of(u);
     int hasp = k > 0, hasn = k < u->n;
-    uint32_t p = hasp ? u->b[k - 1] : 0, d = hasn ? u->b[k] : 0;
+    uint32_t p = hasp ? v[k - 1] : 0, d = hasn ? v[k] : 0;
     if (!hasp) {
         if (hasn)
             rtn__fen_add(&f->first, d, -1);
@@ -299,8 +321,8 @@ static void set_insert(feat *f, fuse *u, uint32_t k, uint32_t b)
         rtn__pairs_add(&f->gap, P1(p), P1(b), 0, 1);
     if (hasn && d - b >= 2)
         rtn__pairs_add(&f->gap, P1(b), P1(d), 0, 1);
-    memmove(u->b + k + 1, u->b + k, (size_t)(u->n - k) * sizeof(uint32_t));
-    u->b[k] = b;
+    memmove(v + k + 1, v + k, (size_t)(u->n - k) * sizeof(uint32_t));
+    v[k] = b;
     u->n++;
 }
 
@@ -380,28 +402,14 @@ void rtn__engage_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)
 
 /* ---- contributions: runs of active days ------------------------------------------ */
 
-/* Day of an entry: its bucket at day resolution (no division on the hot
- * path), else its bucket / buckets per day. */
-static uint32_t entry_day(uint64_t e, uint32_t bpd)
+/* Write the runs of active days of entries ent[0..n) from it on; returns
+ * the end. Inlined twice so that day resolution divides by a constant 1. */
+static inline rtn_citem *emit_runs(const uint64_t *ent, uint32_t n, uint32_t bpd, rtn_citem *it)
 {
-    return bpd == 1 ? rtn__e_bucket(e) : rtn__e_bucket(e) / bpd;
-}
-
-/* Runs on every change of every customer: one pass, and the output list is
- * grown once (a customer has at most as many runs as entries). */
-int rtn__engage_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
-{
-    uint32_t i, bpd = rtn__buckets_per_day(ctx), s, prev;
-    rtn_citem *it;
-    if (g->n == 0)
-        return RTN_OK;
-    if (out->cap - out->n < g->n &&
-        rtn__grow(&ctx->mem, (void **)&out->v, &out->cap, out->n + g->n, sizeof(rtn_citem)))
-        return RTN_ENOMEM;
-    it = out->v + out->n;
-    s = prev = entry_day(g->ent[0], bpd);
-    for (i = 1; i < g->n; i++) {
-        uint32_t d = entry_day(g->ent[i], bpd);
+    uint32_t i, s, prev;
+    s = prev = rtn__e_bucket(ent[0]) / bpd;
+    for (i = 1; i < n; i++) {
+        uint32_t d = rtn__e_bucket(ent[i]) / bpd;
         if (d > prev + 1) {
             it->kind = RTN_K_EDAYS;
             it->a = s;
@@ -416,7 +424,25 @@ int rtn__engage_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
     it->a = s;
     it->b = prev + 1;
     it->c = 0;
-    out->n = (uint32_t)(it - out->v) + 1;
+    return it + 1;
+}
+
+/* Runs on every change of every customer: one pass, and the output list is
+ * grown once (a customer has at most as many runs as entries). */
+int rtn__engage_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
+{
+    uint32_t bpd = rtn__buckets_per_day(ctx);
+    rtn_citem *end;
+    if (g->n == 0)
+        return RTN_OK;
+    if (out->cap - out->n < g->n &&
+        rtn__grow(&ctx->mem, (void **)&out->v, &out->cap, out->n + g->n, sizeof(rtn_citem)))
+        return RTN_ENOMEM;
+    if (bpd == 1)
+        end = emit_runs(g->ent, g->n, 1, out->v + out->n);
+    else
+        end = emit_runs(g->ent, g->n, bpd, out->v + out->n);
+    out->n = (uint32_t)(end - out->v);
     return RTN_OK;
 }
 
@@ -447,15 +473,30 @@ int rtn__engage_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
     return RTN_OK;
 }
 
+/* Add d to the count and d * day to the sum at `day`. The two trees are
+ * reserved together over the same buckets, so they have the same shape and
+ * one walk updates both (unless a failed reservation left them apart). */
+static void runs_add(struct rtn_engage *e, uint32_t day, int64_t d)
+{
+    uint32_t k, n = e->dcnt.n;
+    int64_t dx = d * (int64_t)day;
+    if (e->dsum.n != n || e->dsum.base != e->dcnt.base) {
+        rtn__fen_add(&e->dcnt, day, d);
+        rtn__fen_add(&e->dsum, day, dx);
+        return;
+    }
+    for (k = day - e->dcnt.base + 1; k <= n; k += k & (~k + 1)) {
+        e->dcnt.t[k] += d;
+        e->dsum.t[k] += dx;
+    }
+}
+
 void rtn__engage_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)
 {
-    struct rtn_engage *e = ctx->engage;
     if (it->kind != RTN_K_EDAYS)
         return;
-    rtn__fen_add(&e->dcnt, it->a, sign);
-    rtn__fen_add(&e->dcnt, it->b, -sign);
-    rtn__fen_add(&e->dsum, it->a, sign * (int64_t)it->a);
-    rtn__fen_add(&e->dsum, it->b, -sign * (int64_t)it->b);
+    runs_add(ctx->engage, it->a, sign);
+    runs_add(ctx->engage, it->b, -sign);
 }
 
 /* ---- queries ------------------------------------------------------------------ */
@@ -570,7 +611,8 @@ void rtn__engage_free(rtn_ctx *ctx)
         rtn__pairs_free(m, &e->f[i].gap);
     }
     for (i = 0; i < e->ucap; i++)
-        rtn__free(m, e->u[i].b, (size_t)e->u[i].cap * sizeof(uint32_t));
+        if (e->u[i].cap)
+            rtn__free(m, e->u[i].b.p, (size_t)e->u[i].cap * sizeof(uint32_t));
     rtn__free(m, e->f, (size_t)e->fcap * sizeof(feat));
     rtn__free(m, e->fidx, (size_t)e->ficap * sizeof(uint32_t));
     rtn__free(m, e->names.p, (size_t)e->names.cap);
@@ -624,7 +666,7 @@ int rtn__engage_save(rtn_ctx *ctx, rtn_wr *w)
         rtn__wr_u32(w, u->ci);
         rtn__wr_u32(w, u->n);
         for (j = 0; j < u->n; j++)
-            rtn__wr_u32(w, u->b[j]);
+            rtn__wr_u32(w, cset_of(u)[j]);
     }
     return w->err;
 }
@@ -662,8 +704,8 @@ static void uses_apply(struct rtn_engage *e, uint32_t fi, uint32_t ui, const uin
     uint32_t i;
     for (i = 0; i < n; i++) {
         fuse *u = &e->u[ui];
-        uint32_t pos = lower_bound(u->b, u->n, b[i]);
-        if (pos == u->n || u->b[pos] != b[i])
+        uint32_t pos = lower_bound(set_of(u), u->n, b[i]);
+        if (pos == u->n || set_of(u)[pos] != b[i])
             set_insert(&e->f[fi], u, pos, b[i]);
     }
 }
@@ -804,7 +846,7 @@ int rtn__engage_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
     for (i = 0; i < s->nu; i++) {
         const fuse *u = &s->u[i];
         uint32_t ui;
-        if (uses_reserve(m, e, fmap[u->f], cmap[u->ci], u->b, u->n, &ui))
+        if (uses_reserve(m, e, fmap[u->f], cmap[u->ci], cset_of(u), u->n, &ui))
             goto out;
         extra[u->f] += 2 * (uint64_t)u->n;
     }
@@ -816,7 +858,7 @@ int rtn__engage_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
         fen_fold(&e->f[fmap[i]].usage, &s->f[i].usage);
     for (i = 0; i < s->nu; i++) {
         const fuse *u = &s->u[i];
-        uses_apply(e, fmap[u->f], use_find(e, fmap[u->f], cmap[u->ci]), u->b, u->n);
+        uses_apply(e, fmap[u->f], use_find(e, fmap[u->f], cmap[u->ci]), cset_of(u), u->n);
     }
     rc = RTN_OK;
 out:
