@@ -398,7 +398,11 @@ typedef enum rtn_metric {
     RTN_METRIC_QUICK_RATIO = 509,             /**< (new + expansion + reactivation) / (churned + contraction). */
     RTN_METRIC_ARPA = 510,                    /**< MRR / paying customers at `to`. */
     /* Lifecycle (cohorts and survival have their own calls) */
-    RTN_METRIC_LIFECYCLE_NEW = 600,         /**< Acquired in the period. */
+    /* The previous period is [from - (to - from), from). "Active": an event
+     * at or after the customer's acquisition bucket. new + returning +
+     * resurrected = active in the period; returning + dormant = active in
+     * the previous one. See docs/cohorts.md. */
+    RTN_METRIC_LIFECYCLE_NEW = 600,         /**< First acquisitions in the period (N). */
     RTN_METRIC_LIFECYCLE_RETURNING = 601,   /**< Active in this and the previous period. */
     RTN_METRIC_LIFECYCLE_RESURRECTED = 602, /**< Active now, not in the previous period, not new. */
     RTN_METRIC_LIFECYCLE_DORMANT = 603      /**< Active in the previous period, not in this one. */
@@ -609,68 +613,146 @@ RTN_API int rtn_health_lowest(rtn_health_entry *out, size_t cap, size_t *n_out,
 
 /* ------------------------------------------------------------------------ */
 /** @name Cohorts, survival
+ *
+ * Cohort matrices (::rtn_cohort_retention) and the survival curve
+ * (::rtn_survival) are written into buffers the caller sizes; the lifecycle
+ * counts are ordinary metrics (::RTN_METRIC_LIFECYCLE_NEW and the three
+ * after it). All are kept up to date as events arrive; see docs/cohorts.md.
+ *
+ * "Active in a period" means, here, any event of the customer in that
+ * period at or after its acquisition bucket (the bucket of its first start
+ * event). Events of a customer before its acquisition (a prospect's page
+ * views) and customers never acquired count in none of these results.
  *  @{ */
+
+/** Largest number of columns (::rtn_cohort_opts.max_periods) of a matrix. */
+#define RTN_COHORT_MAX_PERIODS 1024
+
+/** Largest number of columns of a recurring matrix: each active period of a
+ *  customer contributes a row membership, and each membership counts the
+ *  next periods up to this horizon. */
+#define RTN_COHORT_RECURRING_MAX 64
 
 /** Cohort matrix modes. */
 typedef enum rtn_cohort_mode {
-    RTN_COHORT_N_PERIOD = 0, /**< Active in exactly period k. */
-    RTN_COHORT_UNBOUNDED = 1 /**< Active in period k or later. */
+    RTN_COHORT_N_PERIOD = 0, /**< Column k: share of the cohort active in exactly period k. */
+    RTN_COHORT_UNBOUNDED = 1 /**< Column k: share of the cohort active in period k or any later one. */
 } rtn_cohort_mode;
 
-/** Cohort matrix options. Initialise with ::rtn_cohort_opts_init. */
+/**
+ * @brief Cohort matrix options. Initialise with ::rtn_cohort_opts_init.
+ *
+ * Periods are ISO weeks (Monday to Sunday) or calendar months of the
+ * context's local day. Row r is the cohort of period P0 + r, where P0 is
+ * the period containing `from`; rows run while the period starts before
+ * `to`. `from`, `to` and `at` are floored to the context's resolution.
+ *
+ * By first acquisition (`recurring` = 0), a customer belongs to one row:
+ * the period of its first acquisition. Recurring (`recurring` = 1, the
+ * "recurring" retention of product-analytics tools), a customer belongs to
+ * the row of every period in which it is active (from its acquisition
+ * period on), and each membership is followed independently.
+ */
 typedef struct rtn_cohort_opts {
-    uint32_t size;       /**< sizeof(rtn_cohort_opts). */
-    int32_t every;       /**< ::RTN_EVERY_WEEK (default) or ::RTN_EVERY_MONTH. */
-    int32_t mode;        /**< ::rtn_cohort_mode; default N-period. */
-    int32_t recurring;   /**< 0: cohorts by first acquisition (default); 1: any activity starts a cohort period. */
-    int64_t from;        /**< First cohort: the one containing this instant. */
-    int64_t to;          /**< Cohorts starting before this instant. */
-    int64_t at;          /**< Query instant: cells not fully elapsed are incomplete. */
-    uint32_t max_periods;/**< Columns (k = 0 .. max_periods - 1). */
-    uint32_t reserved;   /**< Zero. */
+    uint32_t size;       /**< sizeof(rtn_cohort_opts), set by ::rtn_cohort_opts_init. */
+    int32_t every;       /**< ::RTN_EVERY_WEEK (default) or ::RTN_EVERY_MONTH; others give ::RTN_EPERIOD. */
+    int32_t mode;        /**< ::rtn_cohort_mode; default ::RTN_COHORT_N_PERIOD. */
+    int32_t recurring;   /**< 0: cohorts by first acquisition (default); 1: every active period starts a row membership. */
+    int64_t from;        /**< First cohort: the one containing this instant (ms); default 0. */
+    int64_t to;          /**< Cohorts starting before this instant (ms); `from <= to`; default 0. */
+    int64_t at;          /**< Query instant (ms), normally "now": a cell is complete when its period ended at or before it; default 0. */
+    uint32_t max_periods;/**< Columns k = 0 .. max_periods - 1; 1..::RTN_COHORT_MAX_PERIODS (..::RTN_COHORT_RECURRING_MAX when recurring); default 12. */
+    uint32_t reserved;   /**< Must be zero. */
 } rtn_cohort_opts;
 
-/** @brief Initialise cohort options. @return ::RTN_OK or ::RTN_EINVAL. */
+/** The current size of ::rtn_cohort_opts. */
+#define RTN_COHORT_OPTS_VERSION ((uint32_t)sizeof(rtn_cohort_opts))
+
+/**
+ * @brief Initialise cohort options with the defaults (weekly, N-period, by
+ *        first acquisition, 12 columns; from, to and at are 0 and must be set).
+ * @param opts The options.
+ * @param size sizeof(rtn_cohort_opts) (::RTN_COHORT_OPTS_VERSION).
+ * @return ::RTN_OK or ::RTN_EINVAL.
+ */
 RTN_API int rtn_cohort_opts_init(rtn_cohort_opts *opts, uint32_t size);
 
-/** One cell of a cohort matrix. */
+/**
+ * @brief One cell of a cohort matrix: cohort r (row), period k after it (column).
+ *
+ * The matrix counts every event pushed so far; `at` only decides which
+ * cells are complete. A cell whose period c + k has not ended at `at` is
+ * marked incomplete (`complete` = 0): its share is what has been seen so
+ * far, not a final value, and must not be read as a fall in retention.
+ * In the unbounded mode the same rule applies: the cell of an ended period
+ * already counts every customer active in it, so it is not too low for
+ * that period, but it still rises when customers of the cohort come back
+ * later (that is what "k or later" means); a not-yet-ended one is marked
+ * incomplete.
+ */
 typedef struct rtn_cohort_cell {
-    double share;       /**< Active / cohort size * 100, NaN when undefined. */
-    int64_t active;     /**< Customers of the cohort counted in this cell. */
-    int32_t complete;   /**< 1 when the cell's period has fully elapsed at `at`. */
+    double share;       /**< active / cohort size * 100; NaN when the cohort is empty. */
+    int64_t active;     /**< Customers (memberships, when recurring) of the cohort counted in this cell. */
+    int32_t complete;   /**< 1 when period c + k has fully elapsed at `at`, else 0. */
     int32_t reserved;   /**< Zero. */
 } rtn_cohort_cell;
 
 /**
  * @brief Compute a cohort retention matrix into caller buffers.
- * @param cells   rows_cap * max_periods cells, row-major; may be NULL when rows_cap is 0.
- * @param starts  rows_cap cohort start times (ms), may be NULL.
- * @param sizes   rows_cap cohort sizes, may be NULL.
+ *
+ * To learn the number of rows first, pass `rows_cap` 0 (and NULL buffers):
+ * `*rows_out` is set and the call returns ::RTN_ERANGE (::RTN_OK when there
+ * are no rows). Nothing is allocated for the caller. In N-period mode by
+ * first acquisition, column 0 of every non-empty row is 100 % (the
+ * acquisition is itself an event of period 0). The time taken does not
+ * depend on the number of customers: O(rows * max_periods) reads of
+ * counters kept per (cohort, offset) as events arrive.
+ * @param cells    rows_cap * max_periods cells, row-major; may be NULL when rows_cap is 0.
+ * @param starts   rows_cap cohort period start times (ms, UTC), or NULL.
+ * @param sizes    rows_cap cohort sizes (customers, or memberships when recurring), or NULL.
  * @param rows_cap Capacity in rows.
  * @param rows_out Receives the number of rows (also when rows_cap is too small).
- * @return ::RTN_OK, ::RTN_ERANGE (nothing written), ::RTN_EINVAL, ::RTN_EPERIOD.
+ * @param ctx      The context.
+ * @param opts     The options (::rtn_cohort_opts_init).
+ * @return ::RTN_OK; ::RTN_ERANGE when rows_cap < *rows_out (nothing written);
+ *         ::RTN_EINVAL (NULL, bad size, mode, recurring or max_periods);
+ *         ::RTN_EPERIOD (every not week or month, from > to); ::RTN_ETIME.
  */
 RTN_API int rtn_cohort_retention(rtn_cohort_cell *cells, int64_t *starts,
                                  int64_t *sizes, size_t rows_cap,
                                  size_t *rows_out, rtn_ctx *ctx,
                                  const rtn_cohort_opts *opts);
 
-/** One step of a Kaplan-Meier curve. */
+/** One step of a Kaplan-Meier curve: a lifetime at which losses occur. */
 typedef struct rtn_survival_point {
-    double t_days;      /**< Lifetime in days at which losses occur. */
-    int64_t at_risk;    /**< Customers at risk just before t. */
-    int64_t events;     /**< Losses at t. */
-    double s;           /**< S(t). */
-    double lo;          /**< Greenwood 95 % lower band. */
-    double hi;          /**< Greenwood 95 % upper band. */
+    double t_days;      /**< Lifetime in days (buckets / buckets per day) at which losses occur. */
+    int64_t at_risk;    /**< n: customers whose lifetime or censoring time is t or more. */
+    int64_t events;     /**< d: first losses at lifetime t. */
+    double s;           /**< S(t) = product over t_i <= t of (1 - d_i / n_i). */
+    double lo;          /**< Lower 95 % band: S - 1.959964 * sqrt(V), clamped to [0, 1]. */
+    double hi;          /**< Upper 95 % band: S + 1.959964 * sqrt(V), clamped to [0, 1]. */
 } rtn_survival_point;
 
 /**
  * @brief Kaplan-Meier curve of customer lifetime at instant `at`.
- * @param points   Array of cap points (may be NULL when cap is 0).
- * @param n_out    Receives the number of points (also when cap is too small).
- * @param median_days Receives the median lifetime in days, NaN when undefined; may be NULL.
- * @return ::RTN_OK, ::RTN_ERANGE (nothing written), ::RTN_EINVAL, ::RTN_ENOMEM.
+ *
+ * A customer's lifetime runs from its first acquisition to its first loss
+ * (explicit churn, last subscription ended, or inactivity window), in
+ * buckets. Customers acquired before `at` enter; those not lost before
+ * `at` are censored at `at`. A loss and a censoring at the same lifetime:
+ * the censored customer is still at risk at that time. The bands use
+ * Greenwood's variance V = S^2 * sum d_i / (n_i (n_i - d_i)) in the plain
+ * (linear) form; once S reaches 0 they are [0, 0] (the limit of V).
+ * Cost: one pass over the distinct (acquisition, loss) pairs plus a sort.
+ * @param points      Array of cap points, by increasing lifetime (may be NULL when cap is 0).
+ * @param cap         Capacity of points.
+ * @param n_out       Receives the number of points (also when cap is too small).
+ * @param median_days Receives the median lifetime: the smallest t with S(t) <= 0.5, NaN
+ *                    when the curve never falls to 0.5; may be NULL.
+ * @param ctx         The context.
+ * @param at          The query instant (ms), floored to the resolution.
+ * @return ::RTN_OK; ::RTN_ERANGE when cap < *n_out (nothing else written);
+ *         ::RTN_EINVAL, ::RTN_ETIME, ::RTN_ENOMEM (temporary space).
  */
 RTN_API int rtn_survival(rtn_survival_point *points, size_t cap, size_t *n_out,
                          double *median_days, rtn_ctx *ctx, int64_t at);
