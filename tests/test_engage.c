@@ -492,6 +492,61 @@ START_TEST(brute_force_generated)
 }
 END_TEST
 
+START_TEST(series_invariants)
+{
+    tu_stream s;
+    rtn_ctx *ctx = tu_ctx(NULL);
+    rtn_value days[40], weeks[10];
+    rtn_query_opts o;
+    size_t nd = 0, nw = 0, i;
+    int d1;
+    tu_stream_gen(&s, 31 + (uint64_t)_i, 3000, 100, 70);
+    tu_push_all(ctx, s.ev, s.n);
+    /* Mean DAU * 30 = the sum of the 30 daily DAUs (= daily active counts). */
+    for (d1 = 0; d1 <= 75; d1 += 5) {
+        double sum = 0;
+        int d;
+        for (d = d1 - 30; d < d1; d++)
+            sum += val(ctx, RTN_METRIC_DAU, TD(d + 1), TD(d + 1));
+        ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_STICKINESS, TD(d1), TD(d1)).numerator * 30, sum,
+                                1e-9);
+    }
+    /* Daily feature usage sums to the period's; daily series of a feature
+     * metric take the options. */
+    rtn_query_opts_init(&o, sizeof o);
+    o.feature = 2;
+    rtn_value_init(&days[0], sizeof days[0]);
+    rtn_value_init(&weeks[0], sizeof weeks[0]);
+    ck_assert_int_eq(rtn_query_series(days, 40, &nd, ctx, RTN_METRIC_FEATURE_USAGE, TD(10), TD(40),
+                                      RTN_EVERY_DAY, &o), RTN_OK);
+    ck_assert_uint_eq(nd, 30);
+    {
+        double sum = 0;
+        for (i = 0; i < nd; i++)
+            sum += days[i].value;
+        ck_assert_double_eq(sum, qf(ctx, RTN_METRIC_FEATURE_USAGE, TD(10), TD(40), 2, NULL).value);
+    }
+    /* Weekly adoption: each week's users <= the sum of its days' users, and
+     * >= the largest day's. */
+    ck_assert_int_eq(rtn_query_series(weeks, 10, &nw, ctx, RTN_METRIC_FEATURE_ADOPTION_RATE, TD(10),
+                                      TD(40), RTN_EVERY_WEEK, &o), RTN_OK);
+    for (i = 0; i < nw; i++) {
+        double sum = 0, mx = 0;
+        int64_t t;
+        for (t = weeks[i].from; t < weeks[i].to; t += T_DAY) {
+            double u = qf(ctx, RTN_METRIC_FEATURE_ADOPTION_RATE, t, t + T_DAY, 2, NULL).numerator;
+            sum += u;
+            mx = u > mx ? u : mx;
+        }
+        ck_assert(weeks[i].numerator <= sum && weeks[i].numerator >= mx);
+    }
+    ck_assert_int_eq(rtn_query_series(days, 40, &nd, ctx, RTN_METRIC_FEATURE_USAGE, TD(10), TD(40),
+                                      RTN_EVERY_DAY, NULL), RTN_EINVAL);
+    rtn_ctx_free(ctx);
+    tu_stream_free(&s);
+}
+END_TEST
+
 /* ---- order independence ----------------------------------------------------------------- */
 
 static int compare_string_features(rtn_ctx *a, rtn_ctx *b, uint32_t days)
@@ -949,6 +1004,7 @@ static Suite *suite(void)
     tcase_add_test(tc, feature_hour_resolution);
     tcase_add_test(tc, bad_feature_input);
     tcase_add_loop_test(tc, brute_force_generated, 0, 4);
+    tcase_add_loop_test(tc, series_invariants, 0, 2);
     tcase_add_loop_test(tc, order_independence, 0, 2);
     tcase_add_test(tc, failed_push_changes_nothing);
     tcase_add_test(tc, save_load_roundtrip);
