@@ -756,7 +756,7 @@ int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r)
         return RTN_EFORMAT;
     if (nf == 0) {
         nrec = rtn__rd_u32(r);
-        return r->err || nrec != 0 ? RTN_EFORMAT : RTN_OK;
+        return r->err || nrec != 0 || rtn__rd_left(r) != 0 ? RTN_EFORMAT : RTN_OK;
     }
     if ((e = engage_get(ctx)) == NULL)
         return RTN_ENOMEM;
@@ -788,7 +788,7 @@ int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r)
     if (r->err || (uint64_t)nrec * 16 > rtn__rd_left(r))
         return RTN_EFORMAT;
     for (i = 0; i < nrec; i++) {
-        uint32_t f = rtn__rd_u32(r), ci = rtn__rd_u32(r), n = rtn__rd_u32(r), j, prev = 0, ui;
+        uint32_t f = rtn__rd_u32(r), ci = rtn__rd_u32(r), n = rtn__rd_u32(r), j, k, prev = 0, ui;
         const unsigned char *p;
         uint32_t *tmp;
         int rc;
@@ -799,10 +799,15 @@ int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r)
         tmp = rtn__alloc(m, (size_t)n * sizeof(uint32_t));
         if (tmp == NULL)
             return RTN_ENOMEM;
-        for (j = 0; j < n; j++) {
+        /* Every use is an event of the customer, so its bucket must be one
+         * of the customer's entries: this also bounds what the trees cover. */
+        for (j = 0, k = 0; j < n; j++) {
+            const rtn_cust *c = &ctx->cust.c[ci];
             uint32_t b = (uint32_t)p[4 * j] | (uint32_t)p[4 * j + 1] << 8 |
                          (uint32_t)p[4 * j + 2] << 16 | (uint32_t)p[4 * j + 3] << 24;
-            if (b > MAX_BUCKET || (j > 0 && b <= prev)) {
+            while (k < c->n && rtn__e_bucket(c->ent[k]) < b)
+                k++;
+            if (b > MAX_BUCKET || (j > 0 && b <= prev) || k == c->n || rtn__e_bucket(c->ent[k]) != b) {
                 rtn__free(m, tmp, (size_t)n * sizeof(uint32_t));
                 return RTN_EFORMAT;
             }
@@ -815,7 +820,7 @@ int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r)
         if (rc)
             return rc;
     }
-    return RTN_OK;
+    return rtn__rd_left(r) != 0 ? RTN_EFORMAT : RTN_OK; /* the section, entirely */
 }
 
 /* Two passes: the first reserves everything (and adds features and records

@@ -856,6 +856,22 @@ START_TEST(load_rejects_bad_records)
         rtn__rd_init(&r, twice, sizeof twice);
         ck_assert_int_eq(rtn__engage_load(b, &r), RTN_EFORMAT);
     }
+    /* A use in a bucket where the customer has no event. */
+    rtn__engage_free(b);
+    memcpy(q, buf.p, buf.len);
+    q[64] = (unsigned char)(q[64] + 1);
+    rtn__rd_init(&r, q, buf.len);
+    ck_assert_int_eq(rtn__engage_load(b, &r), RTN_EFORMAT);
+    /* Bytes left over after the section. */
+    rtn__engage_free(b);
+    {
+        unsigned char *longer = malloc(buf.len + 1);
+        memcpy(longer, buf.p, buf.len);
+        longer[buf.len] = 0;
+        rtn__rd_init(&r, longer, buf.len + 1);
+        ck_assert_int_eq(rtn__engage_load(b, &r), RTN_EFORMAT);
+        free(longer);
+    }
     /* Unknown feature kind. */
     rtn__engage_free(b);
     memcpy(q, buf.p, buf.len);
