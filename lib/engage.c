@@ -16,6 +16,21 @@
  * b = the day after the last. One item per run keeps dense users cheap. */
 #define RTN_K_EDAYS (RTN_K_ENGAGE_FIRST + 0)
 
+/* Gaps of a feature's use sets: (p + 1, d + 1) keys with counts, in an
+ * open-addressing table of 12-byte slots (p1 = 0 marks an empty slot; the
+ * generic pair store's slots are twice that, and a feature may have a gap
+ * key per user). */
+typedef struct gslot {
+    uint32_t p1, d1;
+    uint32_t count;
+} gslot;
+
+typedef struct gaps {
+    gslot *s;
+    uint32_t cap;   /* power of two, or 0 */
+    uint32_t used;  /* slots holding a key (its count may be 0) */
+} gaps;
+
 /* A feature: its id, its uses per bucket (an event sum), and the dominance
  * structures of its users' use-bucket sets (first, last, gaps), which give
  * the distinct users in any period exactly, as core.c does for activity. */
@@ -25,7 +40,7 @@ typedef struct feat {
     uint32_t isstr;      /* 1 for a string id */
     rtn_fen usage;
     rtn_fen first, last;
-    rtn_pairs gap;       /* (p + 1, d + 1): consecutive use buckets, d - p >= 2 */
+    gaps gap;            /* consecutive use buckets p, d of a user with d - p >= 2 */
 } feat;
 
 /* The buckets in which one customer used one feature: sorted, distinct;
@@ -125,6 +140,73 @@ static void index_put(uint32_t *idx, uint32_t icap, uint64_t hash, uint32_t rec)
     while (idx[i] != 0)
         i = (i + 1) & mask;
     idx[i] = rec + 1;
+}
+
+/* ---- gap tables ------------------------------------------------------------------ */
+
+static gslot *gap_slot(const gaps *g, uint32_t p1, uint32_t d1)
+{
+    uint32_t mask = g->cap - 1;
+    uint32_t i = (uint32_t)rtn__hash_u64((uint64_t)p1 << 32 | d1) & mask;
+    for (;; i = (i + 1) & mask) {
+        gslot *x = &g->s[i];
+        if (x->p1 == 0 || (x->p1 == p1 && x->d1 == d1))
+            return x;
+    }
+}
+
+/* Room for `extra` new keys at load <= 3/4; a rehash drops keys whose
+ * count fell to 0. */
+static int gap_reserve(rtn_mem *m, gaps *g, uint32_t extra)
+{
+    uint64_t live = 0, ncap = 16;
+    uint32_t i;
+    gaps ng;
+    if (g->cap != 0 && (uint64_t)g->used + extra <= (uint64_t)g->cap / 4 * 3)
+        return RTN_OK;
+    for (i = 0; i < g->cap; i++)
+        live += g->s[i].count != 0;
+    while (ncap / 4 * 3 < live + extra)
+        ncap *= 2;
+    if (ncap > (UINT64_C(1) << 31))
+        return RTN_ENOMEM;
+    ng.s = rtn__calloc(m, (size_t)ncap * sizeof(gslot));
+    if (ng.s == NULL)
+        return RTN_ENOMEM;
+    ng.cap = (uint32_t)ncap;
+    ng.used = 0;
+    for (i = 0; i < g->cap; i++)
+        if (g->s[i].count != 0) {
+            *gap_slot(&ng, g->s[i].p1, g->s[i].d1) = g->s[i];
+            ng.used++;
+        }
+    rtn__free(m, g->s, (size_t)g->cap * sizeof(gslot));
+    *g = ng;
+    return RTN_OK;
+}
+
+/* Add to a key's count (reserved when the key may be new). Counts never go
+ * below 0: a gap is only removed after it was added. */
+static void gap_add(gaps *g, uint32_t p, uint32_t d, int delta)
+{
+    gslot *x = gap_slot(g, P1(p), P1(d));
+    if (x->p1 == 0) {
+        x->p1 = P1(p);
+        x->d1 = P1(d);
+        g->used++;
+    }
+    x->count = (uint32_t)((int64_t)x->count + delta);
+}
+
+/* Users with a gap (p, d) such that p < fb and d >= tb: not users in [fb, tb). */
+static int64_t gap_contain(const gaps *g, uint32_t fb, uint32_t tb)
+{
+    uint32_t i, x = P1(fb), y = P1(tb);
+    int64_t n = 0;
+    for (i = 0; i < g->cap; i++)
+        if (g->s[i].p1 != 0 && g->s[i].p1 < x && g->s[i].d1 >= y)
+            n += g->s[i].count;
+    return n;
 }
 
 /* ---- features ---------------------------------------------------------------- */
@@ -292,7 +374,7 @@ static int set_reserve(rtn_mem *m, feat *f, fuse *u, uint32_t b, uint32_t more, 
     if (u->n == NONE - 1 ||
         grow_set(m, u, u->n + more) ||
         rtn__fen_reserve(m, &f->first, b) || rtn__fen_reserve(m, &f->last, b) ||
-        rtn__pairs_reserve(m, &f->gap, 2 * more))
+        gap_reserve(m, &f->gap, 2 * more))
         return RTN_ENOMEM;
     *pos = k;
     return RTN_OK;
@@ -316,11 +398,11 @@ static void set_insert(feat *f, fuse *u, uint32_t k, uint32_t b)
         rtn__fen_add(&f->last, b, 1);
     }
     if (hasp && hasn && d - p >= 2)
-        rtn__pairs_add(&f->gap, P1(p), P1(d), 0, -1);
+        gap_add(&f->gap, p, d, -1);
     if (hasp && b - p >= 2)
-        rtn__pairs_add(&f->gap, P1(p), P1(b), 0, 1);
+        gap_add(&f->gap, p, b, 1);
     if (hasn && d - b >= 2)
-        rtn__pairs_add(&f->gap, P1(b), P1(d), 0, 1);
+        gap_add(&f->gap, b, d, 1);
     memmove(v + k + 1, v + k, (size_t)(u->n - k) * sizeof(uint32_t));
     v[k] = b;
     u->n++;
@@ -513,7 +595,7 @@ static int64_t feature_users(const feat *f, uint32_t fb, uint32_t tb)
     if (fb >= tb)
         return 0;
     return rtn__fen_prefix(&f->first, tb) - rtn__fen_prefix(&f->last, fb) -
-           rtn__pairs_contain(&f->gap, P1(fb), P1(tb));
+           gap_contain(&f->gap, fb, tb);
 }
 
 /* Distinct active customers in the `days` days (of the resolution) ending at tb. */
@@ -608,7 +690,7 @@ void rtn__engage_free(rtn_ctx *ctx)
         rtn__fen_free(m, &e->f[i].usage);
         rtn__fen_free(m, &e->f[i].first);
         rtn__fen_free(m, &e->f[i].last);
-        rtn__pairs_free(m, &e->f[i].gap);
+        rtn__free(m, e->f[i].gap.s, (size_t)e->f[i].gap.cap * sizeof(gslot));
     }
     for (i = 0; i < e->ucap; i++)
         if (e->u[i].cap)
@@ -813,7 +895,7 @@ int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r)
             }
             tmp[j] = prev = b;
         }
-        rc = rtn__pairs_reserve(m, &e->f[f].gap, 2 * n) ? RTN_ENOMEM : RTN_OK;
+        rc = gap_reserve(m, &e->f[f].gap, 2 * n) ? RTN_ENOMEM : RTN_OK;
         if (rc == RTN_OK && (rc = uses_reserve(m, e, f, ci, tmp, n, &ui)) == RTN_OK)
             uses_apply(e, f, ui, tmp, n);
         rtn__free(m, tmp, (size_t)n * sizeof(uint32_t));
@@ -857,7 +939,7 @@ int rtn__engage_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
     }
     for (i = 0; i < s->nf; i++)
         if (extra[i] && (extra[i] > UINT32_MAX / 2 ||
-                         rtn__pairs_reserve(m, &e->f[fmap[i]].gap, (uint32_t)extra[i])))
+                         gap_reserve(m, &e->f[fmap[i]].gap, (uint32_t)extra[i])))
             goto out;
     for (i = 0; i < s->nf; i++)
         fen_fold(&e->f[fmap[i]].usage, &s->f[i].usage);
