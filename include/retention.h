@@ -520,8 +520,15 @@ typedef enum rtn_every {
  *              stride; may be NULL when cap is 0 (to ask for the count).
  * @param cap   Capacity of out.
  * @param n_out Receives the number of buckets (even when cap is too small).
- * @return ::RTN_OK, ::RTN_ERANGE when cap < *n_out (nothing written), or
- *         the errors of ::rtn_query.
+ * @param ctx   The context.
+ * @param metric An ::rtn_metric.
+ * @param from  Period start, ms.
+ * @param to    Period end (exclusive), ms; `from <= to`.
+ * @param every An ::rtn_every bucket size.
+ * @param opts  Extra parameters, or NULL.
+ * @return ::RTN_OK, ::RTN_ERANGE when cap < *n_out (nothing written; ask
+ *         for the count with cap 0), ::RTN_EPERIOD for an unknown `every`,
+ *         or the errors of ::rtn_query.
  */
 RTN_API int rtn_query_series(rtn_value *out, size_t cap, size_t *n_out,
                              rtn_ctx *ctx, int metric, int64_t from,
@@ -548,6 +555,9 @@ RTN_API int rtn_benchmark_default(double *lo, double *hi, int metric);
 /**
  * @brief Compare a value with a reference range.
  * @param out Receives an ::rtn_bench_cmp.
+ * @param v   A defined query result.
+ * @param lo  Lower end of the reference range.
+ * @param hi  Upper end of the reference range (bounds count as within).
  * @return ::RTN_OK, ::RTN_EINVAL (NULL, NaN, lo > hi or an undefined value).
  */
 RTN_API int rtn_benchmark_compare(int *out, const rtn_value *v, double lo,
@@ -580,6 +590,8 @@ RTN_API int rtn_customer_init(rtn_customer *c, uint32_t size);
 /**
  * @brief The NPS category of a customer's latest answer (by time).
  * @param out Receives an ::rtn_nps_category.
+ * @param ctx The context.
+ * @param c   The customer.
  * @return ::RTN_OK, ::RTN_EINVAL or ::RTN_ENOTFOUND.
  */
 RTN_API int rtn_customer_nps_category(int *out, rtn_ctx *ctx,
@@ -604,7 +616,10 @@ typedef struct rtn_health_entry {
 /**
  * @brief The `cap` customers active at `at` with the lowest health score.
  * @param out   Array of cap entries, lowest first (ties by id).
+ * @param cap   Capacity of out.
  * @param n_out Receives the number written.
+ * @param ctx   The context.
+ * @param at    The instant, ms.
  * @return ::RTN_OK, ::RTN_EINVAL or ::RTN_ENOMEM.
  */
 RTN_API int rtn_health_lowest(rtn_health_entry *out, size_t cap, size_t *n_out,
@@ -778,6 +793,8 @@ RTN_API int rtn_snapshot_save_file(rtn_ctx *ctx, const char *path);
  * @brief Load a snapshot into a new context.
  * @param out Receives the context.
  * @param cfg Only its allocator and memory cap are used; may be NULL.
+ * @param read Read callback.
+ * @param user Passed to `read`.
  * @return ::RTN_OK, ::RTN_EFORMAT, ::RTN_EVERSION, ::RTN_EIO, ::RTN_ENOMEM, ::RTN_EINVAL.
  */
 RTN_API int rtn_snapshot_load(rtn_ctx **out, const rtn_config *cfg,

@@ -87,37 +87,61 @@ static int generate(rtn_ctx *ctx, const rtn_cust *c, const uint64_t *ent,
     return RTN_OK;
 }
 
-static int item_cmp(const rtn_citem *x, const rtn_citem *y)
+/* Items compare as two 64-bit keys: (kind, a) then (b, c). */
+static inline uint64_t key_hi(const rtn_citem *x)
 {
-    if (x->kind != y->kind)
-        return x->kind < y->kind ? -1 : 1;
-    if (x->a != y->a)
-        return x->a < y->a ? -1 : 1;
-    if (x->b != y->b)
-        return x->b < y->b ? -1 : 1;
-    if (x->c != y->c)
-        return x->c < y->c ? -1 : 1;
-    return 0;
+    return (uint64_t)x->kind << 32 | x->a;
 }
 
-/* Reduce old/new lists to their multiset differences, in place. */
+static inline uint64_t key_lo(const rtn_citem *x)
+{
+    return (uint64_t)x->b << 32 | x->c;
+}
+
+/* Reduce old/new lists to their multiset differences, in place. A change
+ * usually leaves long equal runs at both ends (an event near the end of a
+ * busy customer's history), matched with block compares before the merge
+ * walks the rest. */
 static void diff_lists(rtn_clist *old, rtn_clist *nw)
 {
-    uint32_t i = 0, j = 0, ro = 0, rn = 0;
-    while (i < old->n && j < nw->n) {
-        int c = item_cmp(&old->v[i], &nw->v[j]);
-        if (c == 0) {
+    uint32_t i = 0, j, ro = 0, rn = 0, on = old->n, nn = nw->n;
+    uint32_t m = on < nn ? on : nn;
+    while (i + 8 <= m && memcmp(old->v + i, nw->v + i, 8 * sizeof(rtn_citem)) == 0)
+        i += 8;
+    while (i < m && memcmp(old->v + i, nw->v + i, sizeof(rtn_citem)) == 0)
+        i++;
+    j = i;
+    while (on - i >= 8 && nn - j >= 8 &&
+           memcmp(old->v + on - 8, nw->v + nn - 8, 8 * sizeof(rtn_citem)) == 0) {
+        on -= 8;
+        nn -= 8;
+    }
+    while (on > i && nn > j && memcmp(old->v + on - 1, nw->v + nn - 1, sizeof(rtn_citem)) == 0) {
+        on--;
+        nn--;
+    }
+    /* Writes trail reads (ro <= i, rn <= j), so compaction is in place. */
+    while (i < on && j < nn) {
+        const rtn_citem *x = &old->v[i], *y = &nw->v[j];
+        uint64_t xh = key_hi(x), yh = key_hi(y), xl = key_lo(x), yl = key_lo(y);
+        if (xh == yh && xl == yl) {
             i++;
             j++;
-        } else if (c < 0) {
+            /* Changes come in a few places: skip equal runs by blocks. */
+            while (i + 8 <= on && j + 8 <= nn &&
+                   memcmp(old->v + i, nw->v + j, 8 * sizeof(rtn_citem)) == 0) {
+                i += 8;
+                j += 8;
+            }
+        } else if (xh < yh || (xh == yh && xl < yl)) {
             old->v[ro++] = old->v[i++];
         } else {
             nw->v[rn++] = nw->v[j++];
         }
     }
-    while (i < old->n)
+    while (i < on)
         old->v[ro++] = old->v[i++];
-    while (j < nw->n)
+    while (j < nn)
         nw->v[rn++] = nw->v[j++];
     old->n = ro;
     nw->n = rn;
@@ -253,6 +277,32 @@ static int apply_mods(rtn_ctx *ctx, const rtn_cust *c)
     return RTN_OK;
 }
 
+/* Whether every entry change leaves the customer as it is (the common
+ * case of a busy customer's second event of a day): O(changes * log k)
+ * instead of copying and comparing its k entries. Changes apply in turn,
+ * and each one that changes nothing leaves the next one the same state. */
+static int changes_nothing(const rtn_pending *p, const rtn_cust *c)
+{
+    uint32_t i;
+    if ((c->flags | p->set_cflags) != c->flags)
+        return 0;
+    for (i = 0; i < p->nmods; i++) {
+        const rtn_emod *m = &p->mods[i];
+        uint32_t k = lower_bound(c->ent, c->n, m->bucket), flags;
+        if (m->dpurch != 0)
+            return 0;
+        if (k == c->n || rtn__e_bucket(c->ent[k]) != m->bucket) {
+            if (m->set != 0)
+                return 0;
+            continue; /* would create an empty entry, which is dropped */
+        }
+        flags = rtn__e_flags(c->ent[k]);
+        if (((flags | m->set) & ~m->clear) != flags)
+            return 0;
+    }
+    return 1;
+}
+
 int rtn__pending_prepare(rtn_ctx *ctx)
 {
     rtn_pending *p = &ctx->pend;
@@ -262,6 +312,8 @@ int rtn__pending_prepare(rtn_ctx *ctx)
 
     p->changed = 0;
     p->nrem = p->nadd = 0;
+    if (c && changes_nothing(p, c))
+        return RTN_OK;
     if ((rc = apply_mods(ctx, c)))
         return rc;
     if (c && c->n == p->nnew &&

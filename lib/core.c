@@ -12,45 +12,53 @@ static int push(rtn_ctx *ctx, rtn_clist *o, uint32_t k, uint32_t a, uint32_t b, 
 }
 
 /* Loyal instants: purchases in [t - W, t) reach the threshold, intersected
- * with the active instants (s, l] of each interval. */
+ * with the active instants (s, l] of each interval. The purchase buckets are
+ * first gathered into scratch (bucket, count), then swept: each adds its
+ * count at bucket + 1 and removes it at bucket + W + 1. Loyal periods
+ * [on, off) follow the purchases in the scratch. */
 static int gen_loyal(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
 {
     uint32_t w = ctx->loyal_window, k = (uint32_t)ctx->cfg.loyal_min_purchases;
-    uint32_t i = 0, j = 0, nl = 0, on = 0, x;
+    uint32_t i, j = 0, np = 0, nl = 0, on = 0, x;
+    uint64_t total = 0;
     int64_t f = 0;
     int loyal = 0;
-    /* Sweep additions at d + 1 and removals at d + w + 1. */
-    while (i < g->n || j < g->n) {
-        uint32_t ta = UINT32_MAX, tr = UINT32_MAX, t;
-        while (i < g->n && rtn__e_purch(g->ent[i]) == 0)
-            i++;
-        while (j < g->n && rtn__e_purch(g->ent[j]) == 0)
-            j++;
-        if (i < g->n)
-            ta = rtn__e_bucket(g->ent[i]) + 1;
-        if (j < g->n)
-            tr = rtn__e_bucket(g->ent[j]) + w + 1;
-        if (i >= g->n && j >= g->n)
-            break;
-        t = ta < tr ? ta : tr;
-        while (i < g->n && (rtn__e_purch(g->ent[i]) == 0 || rtn__e_bucket(g->ent[i]) + 1 == t)) {
-            f += rtn__e_purch(g->ent[i]);
-            i++;
+    rtn_ivl *pb, *lv;
+    for (i = 0; i < g->n; i++)
+        if (rtn__e_purch(g->ent[i])) {
+            np++;
+            total += rtn__e_purch(g->ent[i]);
         }
-        while (j < g->n && (rtn__e_purch(g->ent[j]) == 0 || rtn__e_bucket(g->ent[j]) + w + 1 == t)) {
-            f -= rtn__e_purch(g->ent[j]);
-            j++;
+    if (total < k)
+        return RTN_OK; /* never loyal */
+    if (rtn__grow(&ctx->mem, (void **)&ctx->ivl_buf2, &ctx->ivl_cap2, 2 * np + 1, sizeof(rtn_ivl)))
+        return RTN_ENOMEM;
+    pb = ctx->ivl_buf2;
+    lv = ctx->ivl_buf2 + np;
+    for (i = 0, np = 0; i < g->n; i++)
+        if (rtn__e_purch(g->ent[i])) {
+            pb[np].s = rtn__e_bucket(g->ent[i]);
+            pb[np].l = rtn__e_purch(g->ent[i]);
+            np++;
         }
+    /* Buckets are distinct, so each instant has at most one addition and
+     * one removal; additions come first at equal instants (W >= 1 keeps
+     * them apart anyway). */
+    i = 0;
+    while (j < np) {
+        uint32_t ta = i < np ? pb[i].s + 1 : UINT32_MAX, tr = pb[j].s + w + 1;
+        uint32_t t = ta < tr ? ta : tr;
+        if (ta == t)
+            f += pb[i++].l;
+        if (tr == t)
+            f -= pb[j++].l;
         if (!loyal && f >= (int64_t)k) {
             loyal = 1;
             on = t;
         } else if (loyal && f < (int64_t)k) {
             loyal = 0;
-            if (nl == ctx->ivl_cap2 &&
-                rtn__grow(&ctx->mem, (void **)&ctx->ivl_buf2, &ctx->ivl_cap2, nl + 1, sizeof(rtn_ivl)))
-                return RTN_ENOMEM;
-            ctx->ivl_buf2[nl].s = on;
-            ctx->ivl_buf2[nl].l = t;
+            lv[nl].s = on;
+            lv[nl].l = t;
             nl++;
         }
     }
@@ -60,7 +68,7 @@ static int gen_loyal(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
     for (x = 0; x < 2; x++) {
         uint32_t a = 0, b = 0;
         while (a < nl && b < g->nivl) {
-            uint32_t s1 = ctx->ivl_buf2[a].s, e1 = ctx->ivl_buf2[a].l;
+            uint32_t s1 = lv[a].s, e1 = lv[a].l;
             uint32_t s2 = g->ivl[b].s + 1;
             uint32_t e2 = g->ivl[b].l == UINT32_MAX ? UINT32_MAX : g->ivl[b].l + 1;
             uint32_t s = s1 > s2 ? s1 : s2, e = e1 < e2 ? e1 : e2;
@@ -79,84 +87,98 @@ static int gen_loyal(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
     return RTN_OK;
 }
 
+/* Append without a capacity check: the caller reserved room. */
+static inline void put(rtn_clist *o, uint32_t k, uint32_t a, uint32_t b, uint32_t c)
+{
+    rtn_citem *it = &o->v[o->n++];
+    it->kind = k;
+    it->a = a;
+    it->b = b;
+    it->c = c;
+}
+
+static int reserve_list(rtn_ctx *ctx, rtn_clist *o, uint64_t more)
+{
+    if (o->n + more > UINT32_MAX - 1)
+        return RTN_ENOMEM;
+    return rtn__grow(&ctx->mem, (void **)&o->v, &o->cap, (uint32_t)(o->n + more), sizeof(rtn_citem));
+}
+
+/* Items in (kind, a, b, c) order. Everything but the loyalty items is
+ * bounded by 4 per interval + 3 per entry + 5, reserved once so the loops
+ * below store without checks (this runs twice per changing event). */
 int rtn__core_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
 {
-    uint32_t i, prev, first_p = UINT32_MAX, last_p = 0;
-    int have_p = 0;
-    if (g->nivl && !g->ivl[0].react && push(ctx, out, RTN_K_ACQ, g->ivl[0].s, 0, 0))
+    const uint64_t *e = g->ent;
+    uint32_t i, n = g->n, nivl = g->nivl, ifirst = UINT32_MAX, ilast = 0, prev;
+    if (reserve_list(ctx, out, 4 * (uint64_t)nivl + 3 * (uint64_t)n + 5))
         return RTN_ENOMEM;
-    for (i = 0; i < g->nivl; i++)
-        if (g->ivl[i].react && push(ctx, out, RTN_K_REACT, g->ivl[i].s, 0, 0))
-            return RTN_ENOMEM;
-    for (i = 0; i < g->nivl; i++)
-        if (g->ivl[i].l != UINT32_MAX && push(ctx, out, RTN_K_LOSS, g->ivl[i].l, 0, 0))
-            return RTN_ENOMEM;
-    if (g->nivl && (g->cust->flags & RTN_CF_REFERRED) &&
-        push(ctx, out, RTN_K_REFACQ, g->ivl[0].s, 0, 0))
-        return RTN_ENOMEM;
-    for (i = 0; i < g->nivl; i++) {
-        uint32_t l = g->ivl[i].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[i].l);
-        if (push(ctx, out, RTN_K_IVL, P1(g->ivl[i].s), l, 0))
-            return RTN_ENOMEM;
-    }
-    if (g->n == 0)
-        return RTN_OK;
-    if (push(ctx, out, RTN_K_AFIRST, rtn__e_bucket(g->ent[0]), 0, 0) ||
-        push(ctx, out, RTN_K_ALAST, rtn__e_bucket(g->ent[g->n - 1]), 0, 0))
-        return RTN_ENOMEM;
-    for (i = 1; i < g->n; i++) {
-        uint32_t p = rtn__e_bucket(g->ent[i - 1]), d = rtn__e_bucket(g->ent[i]);
-        if (d - p >= 2 && push(ctx, out, RTN_K_AGAP, P1(p), P1(d), 0))
-            return RTN_ENOMEM;
-    }
-    for (i = 0; i < g->n; i++) {
-        if (rtn__e_purch(g->ent[i])) {
-            uint32_t b = rtn__e_bucket(g->ent[i]);
-            if (!have_p)
-                first_p = b;
-            last_p = b;
-            have_p = 1;
+    if (nivl && !g->ivl[0].react)
+        put(out, RTN_K_ACQ, g->ivl[0].s, 0, 0);
+    for (i = 0; i < nivl; i++)
+        if (g->ivl[i].react)
+            put(out, RTN_K_REACT, g->ivl[i].s, 0, 0);
+    for (i = 0; i < nivl; i++)
+        if (g->ivl[i].l != UINT32_MAX)
+            put(out, RTN_K_LOSS, g->ivl[i].l, 0, 0);
+    if (nivl && (g->cust->flags & RTN_CF_REFERRED))
+        put(out, RTN_K_REFACQ, g->ivl[0].s, 0, 0);
+    for (i = 0; i < nivl; i++)
+        put(out, RTN_K_IVL, P1(g->ivl[i].s), g->ivl[i].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[i].l), 0);
+    if (n == 0)
+        goto surv;
+    put(out, RTN_K_AFIRST, rtn__e_bucket(e[0]), 0, 0);
+    put(out, RTN_K_ALAST, rtn__e_bucket(e[n - 1]), 0, 0);
+    prev = rtn__e_bucket(e[0]);
+    for (i = 0; i < n; i++) {
+        uint32_t d = rtn__e_bucket(e[i]);
+        if (d - prev >= 2)
+            put(out, RTN_K_AGAP, P1(prev), P1(d), 0);
+        prev = d;
+        if (rtn__e_purch(e[i])) {
+            if (ifirst == UINT32_MAX)
+                ifirst = i;
+            ilast = i;
         }
     }
-    if (!have_p)
-        goto loyal;
-    if (push(ctx, out, RTN_K_PFIRST, first_p, 0, 0) ||
-        push(ctx, out, RTN_K_PLAST, last_p, 0, 0))
-        return RTN_ENOMEM;
-    prev = UINT32_MAX;
-    for (i = 0; i < g->n; i++) {
-        uint32_t d;
-        if (!rtn__e_purch(g->ent[i]))
-            continue;
-        d = rtn__e_bucket(g->ent[i]);
-        if (prev != UINT32_MAX && d - prev >= 2 && push(ctx, out, RTN_K_PGAP, P1(prev), P1(d), 0))
-            return RTN_ENOMEM;
-        prev = d;
-    }
-    prev = UINT32_MAX;
-    for (i = 0; i < g->n; i++) {
-        uint32_t d, j, next = RTN_NONE_AFTER;
-        if (!rtn__e_purch(g->ent[i]))
-            continue;
-        d = rtn__e_bucket(g->ent[i]);
-        if (rtn__e_purch(g->ent[i]) == 1) {
-            for (j = i + 1; j < g->n; j++)
-                if (rtn__e_purch(g->ent[j])) {
-                    next = P1(rtn__e_bucket(g->ent[j]));
-                    break;
-                }
-            if (push(ctx, out, RTN_K_P1, prev == UINT32_MAX ? RTN_NONE_BEFORE : P1(prev), P1(d), next))
-                return RTN_ENOMEM;
+    if (ifirst == UINT32_MAX)
+        goto surv;
+    put(out, RTN_K_PFIRST, rtn__e_bucket(e[ifirst]), 0, 0);
+    put(out, RTN_K_PLAST, rtn__e_bucket(e[ilast]), 0, 0);
+    prev = rtn__e_bucket(e[ifirst]);
+    for (i = ifirst + 1; i <= ilast; i++) {
+        uint32_t d = rtn__e_bucket(e[i]);
+        if (rtn__e_purch(e[i])) {
+            if (d - prev >= 2)
+                put(out, RTN_K_PGAP, P1(prev), P1(d), 0);
+            prev = d;
         }
-        prev = d;
     }
-loyal:
-    if (have_p && gen_loyal(ctx, g, out))
+    /* Single-purchase buckets with their neighbouring purchase buckets; a
+     * bucket's item is written when the next purchase bucket is seen. */
+    {
+        uint32_t before = RTN_NONE_BEFORE, pend = UINT32_MAX, pend_before = 0;
+        for (i = ifirst; i <= ilast; i++) {
+            uint32_t np = rtn__e_purch(e[i]), d;
+            if (!np)
+                continue;
+            d = rtn__e_bucket(e[i]);
+            if (pend != UINT32_MAX)
+                put(out, RTN_K_P1, pend_before, pend, P1(d));
+            pend = np == 1 ? P1(d) : UINT32_MAX;
+            pend_before = before;
+            before = P1(d);
+        }
+        if (pend != UINT32_MAX)
+            put(out, RTN_K_P1, pend_before, pend, RTN_NONE_AFTER);
+    }
+    if (gen_loyal(ctx, g, out))
         return RTN_ENOMEM;
-    if (g->nivl) {
-        uint32_t l = g->ivl[0].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[0].l);
-        if (push(ctx, out, RTN_K_SURV, P1(g->ivl[0].s), l, 0))
+surv:
+    if (nivl) {
+        if (reserve_list(ctx, out, 1))
             return RTN_ENOMEM;
+        put(out, RTN_K_SURV, P1(g->ivl[0].s), g->ivl[0].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[0].l), 0);
     }
     return RTN_OK;
 }

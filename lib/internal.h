@@ -62,10 +62,12 @@ void rtn__fen_free(rtn_mem *m, rtn_fen *f);
 
 /* ---- pair / triple store: multiset of (a, b, c) keys with counts ---------- */
 
+/* 16 bytes: a count is a number of customers (or events) holding the key,
+ * below 2^31; scans read unused slots as count 0. */
 typedef struct rtn_pslot {
     uint32_t a, b, c;
-    uint32_t used; /* 1 when the slot holds a key (its count may be 0) */
-    int64_t count;
+    unsigned int used : 1;   /* the slot holds a key (its count may be 0) */
+    unsigned int count : 31; /* never negative once a change is applied */
 } rtn_pslot;
 
 typedef struct rtn_pairs {

@@ -70,7 +70,8 @@ void rtn__pairs_add(rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c, int64_t d)
         s->count = 0;
         p->used++;
     }
-    s->count += d;
+    /* Modulo 2^31, exact since the true count stays in [0, 2^31). */
+    s->count = (unsigned int)((int64_t)s->count + d) & 0x7fffffffu;
 }
 
 int rtn__pairs_has(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c)
@@ -84,8 +85,9 @@ int64_t rtn__pairs_contain(const rtn_pairs *p, uint32_t x, uint32_t y)
     uint32_t i;
     for (i = 0; i < p->cap; i++) {
         const rtn_pslot *e = &p->s[i];
-        if (e->a < x && e->b >= y)
-            s += e->count; /* unused slots hold count 0 */
+        /* Branch-free: the comparisons are unpredictable. Unused slots
+         * hold count 0. */
+        s += (int64_t)((e->a < x) & (e->b >= y)) * e->count;
     }
     return s;
 }
@@ -96,8 +98,7 @@ int64_t rtn__pairs_triple(const rtn_pairs *p, uint32_t x, uint32_t y)
     uint32_t i;
     for (i = 0; i < p->cap; i++) {
         const rtn_pslot *e = &p->s[i];
-        if (e->a < x && e->b >= x && e->b < y && e->c >= y)
-            s += e->count;
+        s += (int64_t)((e->a < x) & (e->b >= x) & (e->b < y) & (e->c >= y)) * e->count;
     }
     return s;
 }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# scripts/test.sh: the whole test suite, as CI runs it.
+#   gcc (default preset), clang and ASan+UBSan builds with their ctest runs,
+#   the Doxygen docs target (warnings are errors), an install to a temporary
+#   prefix, the quickstart example built against it with pkg-config, and a
+#   find_package(retention) consumer project.
+# Missing Debian packages are installed with apt-get (sudo when not root).
+# Options (environment): RTN_VALGRIND=1 also runs the unit suites under
+# valgrind; RTN_PRESETS="default clang asan" chooses the builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have cmake || need_pkgs+=(cmake)
+have ninja || need_pkgs+=(ninja-build)
+have gcc || need_pkgs+=(gcc)
+have g++ || need_pkgs+=(g++)
+have clang || need_pkgs+=(clang)
+have pkg-config || need_pkgs+=(pkg-config)
+have doxygen || need_pkgs+=(doxygen)
+have nm || need_pkgs+=(binutils)
+if [ "${RTN_VALGRIND:-0}" = 1 ] && ! have valgrind; then need_pkgs+=(valgrind); fi
+if ! { have pkg-config && pkg-config --exists check; }; then need_pkgs+=(check); fi
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+    step "installing ${need_pkgs[*]}"
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+presets=${RTN_PRESETS:-"default clang asan"}
+if [ "${RTN_VALGRIND:-0}" = 1 ]; then presets="$presets valgrind"; fi
+for p in $presets; do
+    step "build and test: $p"
+    cmake --preset "$p" >/dev/null
+    cmake --build --preset "$p"
+    ctest --preset "$p"
+done
+
+step "docs (Doxygen, warnings are errors)"
+cmake --preset default >/dev/null
+cmake --build --preset docs
+
+step "install to a temporary prefix and build against it"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cmake --build --preset default
+cmake --install build-default --prefix "$tmp/prefix" >/dev/null
+libdir=$(ls -d "$tmp"/prefix/lib*/pkgconfig | head -n 1)
+export PKG_CONFIG_PATH="$libdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+flags=$(pkg-config --cflags --libs retention)
+echo "pkg-config --cflags --libs retention: $flags"
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror "$root/examples/quickstart.c" $flags -o "$tmp/quickstart"
+LD_LIBRARY_PATH="$(dirname "$libdir")" "$tmp/quickstart"
+cmake -S "$root/tests/find_package" -B "$tmp/consumer" -G Ninja \
+    -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake --build "$tmp/consumer"
+"$tmp/consumer/consumer"
+"$tmp/consumer/consumer_static"
+
+step "all tests passed"

@@ -1,0 +1,186 @@
+/*
+ * test_internal.c: unit tests of the engine's building blocks through
+ * lib/internal.h: Fenwick trees, pair stores and the calendar.
+ */
+#include "internal.h"
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Random adds in a growing range, checked against a plain array. */
+START_TEST(fenwick_vs_naive)
+{
+    rtn_mem m;
+    rtn_fen f;
+    int64_t naive[4096];
+    tu_rng r = {12345};
+    int i;
+    memset(&m, 0, sizeof m);
+    memset(&f, 0, sizeof f);
+    memset(naive, 0, sizeof naive);
+    for (i = 0; i < 3000; i++) {
+        /* Start in the middle so the range grows both ways. */
+        uint32_t b = i < 10 ? 2000 + (uint32_t)i : tu_below(&r, 4096);
+        int64_t d = (int64_t)tu_below(&r, 21) - 10;
+        ck_assert_int_eq(rtn__fen_reserve(&m, &f, b), RTN_OK);
+        ck_assert(b >= f.base && b < f.base + f.n);
+        rtn__fen_add(&f, b, d);
+        naive[b] += d;
+        if (i % 50 == 0) {
+            uint32_t a = tu_below(&r, 4200), e = tu_below(&r, 4200), k;
+            int64_t s = 0;
+            if (a > e) {
+                uint32_t t = a;
+                a = e;
+                e = t;
+            }
+            for (k = a; k < e && k < 4096; k++)
+                s += naive[k];
+            ck_assert_int_eq(rtn__fen_range(&f, a, e), s);
+            ck_assert_int_eq(rtn__fen_get(&f, b), naive[b]);
+        }
+    }
+    ck_assert_uint_eq(m.used, (uint64_t)(f.n + 1) * sizeof(int64_t));
+    rtn__fen_free(&m, &f);
+    ck_assert_uint_eq(m.used, 0);
+}
+END_TEST
+
+START_TEST(fenwick_empty)
+{
+    rtn_fen f;
+    memset(&f, 0, sizeof f);
+    ck_assert_int_eq(rtn__fen_prefix(&f, 100), 0);
+    ck_assert_int_eq(rtn__fen_range(&f, 5, 1), 0);
+}
+END_TEST
+
+/* Pair stores: counts, zero-count keys dropped on growth, dominance sums. */
+START_TEST(pairs_vs_naive)
+{
+    rtn_mem m;
+    rtn_pairs p;
+    enum { N = 600 };
+    uint32_t ka[N], kb[N], kc[N];
+    int64_t cnt[N];
+    tu_rng r = {777};
+    int i, j;
+    memset(&m, 0, sizeof m);
+    memset(&p, 0, sizeof p);
+    for (i = 0; i < N; i++) {
+        ka[i] = tu_below(&r, 50);
+        kb[i] = ka[i] + tu_below(&r, 50);
+        kc[i] = kb[i] + tu_below(&r, 50);
+        cnt[i] = 0;
+    }
+    for (i = 0; i < 5000; i++) {
+        int k = (int)tu_below(&r, N);
+        int64_t d = cnt[k] > 0 && tu_below(&r, 3) == 0 ? -1 : 1;
+        ck_assert_int_eq(rtn__pairs_reserve(&m, &p, 1), RTN_OK);
+        rtn__pairs_add(&p, ka[k], kb[k], kc[k], d);
+        /* The same key may have been drawn twice: keep counts per key. */
+        for (j = 0; j < N; j++)
+            if (ka[j] == ka[k] && kb[j] == kb[k] && kc[j] == kc[k])
+                cnt[j] += d;
+        if (i % 100 == 0) {
+            uint32_t x = tu_below(&r, 60), y = x + tu_below(&r, 60);
+            int64_t sc = 0, st = 0;
+            for (j = 0; j < N; j++) {
+                int first = 1, q;
+                for (q = 0; q < j; q++)
+                    if (ka[q] == ka[j] && kb[q] == kb[j] && kc[q] == kc[j])
+                        first = 0;
+                if (!first)
+                    continue;
+                if (ka[j] < x && kb[j] >= y)
+                    sc += cnt[j];
+                if (ka[j] < x && kb[j] >= x && kb[j] < y && kc[j] >= y)
+                    st += cnt[j];
+            }
+            ck_assert_int_eq(rtn__pairs_contain(&p, x, y), sc);
+            ck_assert_int_eq(rtn__pairs_triple(&p, x, y), st);
+        }
+    }
+    ck_assert(rtn__pairs_has(&p, ka[0], kb[0], kc[0]) || cnt[0] == 0);
+    rtn__pairs_free(&m, &p);
+    ck_assert_uint_eq(m.used, 0);
+}
+END_TEST
+
+START_TEST(calendar)
+{
+    int64_t y, d;
+    unsigned mo, dd;
+    ck_assert_int_eq(rtn__days_from_civil(1970, 1, 1), 0);
+    ck_assert_int_eq(rtn__days_from_civil(2026, 1, 1), 20454);
+    ck_assert_int_eq(rtn__days_from_civil(2000, 3, 1), 11017);
+    ck_assert_int_eq(rtn__days_from_civil(2199, 12, 31) + 1, INT64_C(7258118400000) / T_DAY);
+    for (d = 0; d < 84000; d += 13) {
+        rtn__civil_from_days(d, &y, &mo, &dd);
+        ck_assert_int_eq(rtn__days_from_civil(y, mo, dd), d);
+    }
+    /* 2026-01-01 is a Thursday: its ISO week starts Monday 2025-12-29. */
+    ck_assert_int_eq(rtn__every_start(RTN_EVERY_WEEK, 20454), rtn__days_from_civil(2025, 12, 29));
+    ck_assert_int_eq(rtn__every_next(RTN_EVERY_WEEK, 20454), rtn__days_from_civil(2026, 1, 5));
+    ck_assert_int_eq(rtn__every_start(RTN_EVERY_WEEK, 0), -3); /* Monday 1969-12-29 */
+    ck_assert_int_eq(rtn__every_start(RTN_EVERY_MONTH, rtn__days_from_civil(2024, 2, 29)),
+                     rtn__days_from_civil(2024, 2, 1));
+    ck_assert_int_eq(rtn__every_next(RTN_EVERY_MONTH, rtn__days_from_civil(2024, 2, 29)),
+                     rtn__days_from_civil(2024, 3, 1));
+    ck_assert_int_eq(rtn__every_next(RTN_EVERY_MONTH, rtn__days_from_civil(2025, 12, 31)),
+                     rtn__days_from_civil(2026, 1, 1));
+    ck_assert_int_eq(rtn__every_start(RTN_EVERY_QUARTER, rtn__days_from_civil(2025, 12, 31)),
+                     rtn__days_from_civil(2025, 10, 1));
+    ck_assert_int_eq(rtn__every_next(RTN_EVERY_QUARTER, rtn__days_from_civil(2025, 11, 5)),
+                     rtn__days_from_civil(2026, 1, 1));
+    ck_assert_int_eq(rtn__every_next(RTN_EVERY_QUARTER, rtn__days_from_civil(2026, 5, 5)),
+                     rtn__days_from_civil(2026, 7, 1));
+    ck_assert_int_eq(rtn__every_next(RTN_EVERY_DAY, 100), 101);
+}
+END_TEST
+
+START_TEST(money)
+{
+    ck_assert_int_eq(rtn__money(0.1), 1000);
+    ck_assert_int_eq(rtn__money(19.99), 199900);
+    ck_assert_int_eq(rtn__money(0.00005), 1);
+    ck_assert_int_eq(rtn__money(1e12), INT64_C(10000000000000000));
+}
+END_TEST
+
+START_TEST(wilson)
+{
+    double lo, hi;
+    rtn__wilson(0, 10, &lo, &hi);
+    ck_assert_double_eq(lo, 0);
+    ck_assert_double_eq_tol(hi, 27.753, 1e-3); /* z^2 / (n + z^2) = 3.8415 / 13.8415 */
+    rtn__wilson(10, 10, &lo, &hi);
+    ck_assert_double_eq(hi, 100);
+    ck_assert_double_eq_tol(lo, 72.247, 1e-3);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("internal");
+    TCase *tc = tcase_create("internal");
+    tcase_add_test(tc, fenwick_vs_naive);
+    tcase_add_test(tc, fenwick_empty);
+    tcase_add_test(tc, pairs_vs_naive);
+    tcase_add_test(tc, calendar);
+    tcase_add_test(tc, money);
+    tcase_add_test(tc, wilson);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
