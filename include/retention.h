@@ -241,7 +241,7 @@ typedef enum rtn_event_type {
     RTN_EV_RETURN = 4,           /**< `value` = amount, `quantity` = items returned. */
     RTN_EV_SUBSCRIPTION = 5,     /**< `value` = MRR of subscription `ref` (numeric, or exact bytes; 0 or empty = the customer's only one) from now on; 0 ends it. */
     RTN_EV_ACTIVITY = 6,         /**< Generic product activity. */
-    RTN_EV_FEATURE = 7,          /**< Use of feature `ref`. */
+    RTN_EV_FEATURE = 7,          /**< Use of feature `ref` / `ref_str`; with neither, activity only. */
     RTN_EV_PAGE_VIEW = 8,        /**< A page view. */
     RTN_EV_SHARE = 9,            /**< A share. */
     RTN_EV_VISIT = 10,           /**< A visit (an interaction that may convert). */
@@ -363,13 +363,27 @@ typedef enum rtn_metric {
     /** Mean CES score; interval as for ::RTN_METRIC_CSAT_MEAN. */
     RTN_METRIC_CES = 303,
     /* Engagement and journey */
-    RTN_METRIC_ACTIVE_CUSTOMERS = 400,       /**< Distinct customers with any event. */
-    RTN_METRIC_DAU = 401,                    /**< Distinct active in the day ending at `to`. */
-    RTN_METRIC_WAU = 402,                    /**< ... 7 days ending at `to`. */
-    RTN_METRIC_MAU = 403,                    /**< ... 30 days ending at `to`. */
-    RTN_METRIC_STICKINESS = 404,             /**< Mean DAU over 30 days / MAU * 100. */
-    RTN_METRIC_FEATURE_ADOPTION_RATE = 405,  /**< Users of a feature / active * 100. */
-    RTN_METRIC_FEATURE_USAGE = 406,          /**< Uses of a feature. */
+    /** Distinct customers with any event (of any type) in the period; exact. */
+    RTN_METRIC_ACTIVE_CUSTOMERS = 400,
+    /** Distinct customers with any event in the day ending at `to` (a
+     *  rolling window: 24 buckets at hour resolution; `from` is ignored). */
+    RTN_METRIC_DAU = 401,
+    RTN_METRIC_WAU = 402,                    /**< As ::RTN_METRIC_DAU over the 7 days ending at `to`. */
+    RTN_METRIC_MAU = 403,                    /**< As ::RTN_METRIC_DAU over the 30 days ending at `to`. */
+    /** Mean DAU over the 30 days ending at `to` / active customers in those
+     *  30 days * 100. Mean DAU = distinct (customer, day) pairs / 30 (the
+     *  numerator). At hour resolution the days are whole local days: `to`
+     *  is floored to the start of its local day. Undefined when no one is
+     *  active in the 30 days. */
+    RTN_METRIC_STICKINESS = 404,
+    /** Distinct customers who used the feature named in ::rtn_query_opts in
+     *  the period / distinct active customers in the period * 100, with
+     *  Wilson bounds. A feature never used gives 0 (not an error);
+     *  undefined when no one is active. */
+    RTN_METRIC_FEATURE_ADOPTION_RATE = 405,
+    /** Feature events for the feature named in ::rtn_query_opts in the
+     *  period (each event counts); 0 for a feature never used. */
+    RTN_METRIC_FEATURE_USAGE = 406,
     RTN_METRIC_PAGE_VIEWS = 407,             /**< Page view events in the period. */
     RTN_METRIC_SHARES = 408,                 /**< Share events in the period. */
     /** Conversion events / visit events in the period * 100 (Wilson
@@ -496,9 +510,9 @@ RTN_API int rtn_value_init(rtn_value *v, uint32_t size);
 /** Extra query parameters. Initialise with ::rtn_query_opts_init. */
 typedef struct rtn_query_opts {
     uint32_t size;            /**< sizeof(rtn_query_opts). */
-    uint32_t feature_len;     /**< Bytes in feature_str. */
-    const char *feature_str;  /**< Feature as a string id, or NULL. */
-    uint64_t feature;         /**< Feature as a numeric id (when feature_str is NULL). */
+    uint32_t feature_len;     /**< Bytes in feature_str, 1..::RTN_ID_MAX (else ::RTN_EID). */
+    const char *feature_str;  /**< Feature as a string id, or NULL. A string never matches a numeric id. */
+    uint64_t feature;         /**< Feature as a numeric id (when feature_str is NULL); 0 is none (::RTN_EID). */
 } rtn_query_opts;
 
 /** @brief Initialise query options. @return ::RTN_OK or ::RTN_EINVAL. */
@@ -516,7 +530,8 @@ RTN_API int rtn_query_opts_init(rtn_query_opts *opts, uint32_t size);
  * @param to     Period end (exclusive), ms; `from <= to`.
  * @param opts   Extra parameters, or NULL.
  * @return ::RTN_OK (check out->defined), ::RTN_EINVAL, ::RTN_EMETRIC,
- *         ::RTN_EPERIOD, ::RTN_ETIME or ::RTN_ENOMEM.
+ *         ::RTN_EPERIOD, ::RTN_ETIME, ::RTN_EID (a bad feature in opts) or
+ *         ::RTN_ENOMEM.
  */
 RTN_API int rtn_query(rtn_value *out, rtn_ctx *ctx, int metric, int64_t from,
                       int64_t to, const rtn_query_opts *opts);
