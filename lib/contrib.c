@@ -67,8 +67,16 @@ int rtn__status_intervals(rtn_ctx *ctx, const uint64_t *ent, uint32_t n,
     return RTN_OK;
 }
 
+/* Aspects each module's generator reads (core.c tests g->mask per section). */
+#define DEPS_ENGAGE RTN_A_SET
+#define DEPS_JOURNEY (RTN_A_STATUS | RTN_A_PTTV | RTN_A_OTHER)
+#define DEPS_COHORT (RTN_A_SET | RTN_A_STATUS)
+/* Readers of status intervals: core's status, loyalty and survival
+ * sections, journey and cohorts. */
+#define DEPS_IVL (RTN_A_STATUS | RTN_A_CFLAGS | RTN_A_PLOYAL | DEPS_JOURNEY | DEPS_COHORT)
+
 static int generate(rtn_ctx *ctx, const rtn_cust *c, const uint64_t *ent,
-                    uint32_t n, rtn_clist *out)
+                    uint32_t n, rtn_clist *out, uint32_t mask)
 {
     rtn_gen g;
     int rc;
@@ -76,15 +84,67 @@ static int generate(rtn_ctx *ctx, const rtn_cust *c, const uint64_t *ent,
     g.cust = c;
     g.ent = ent;
     g.n = n;
-    rc = rtn__status_intervals(ctx, ent, n, &ctx->ivl_buf, &ctx->ivl_cap, &g.nivl);
-    if (rc)
-        return rc;
-    g.ivl = ctx->ivl_buf;
-    if ((rc = rtn__core_gen(ctx, &g, out)) || (rc = rtn__engage_gen(ctx, &g, out)) ||
-        (rc = rtn__journey_gen(ctx, &g, out)) || (rc = rtn__revenue_gen(ctx, &g, out)) ||
-        (rc = rtn__cohort_gen(ctx, &g, out)))
+    g.mask = mask;
+    g.nivl = 0;
+    g.ivl = NULL;
+    if (mask & DEPS_IVL) {
+        rc = rtn__status_intervals(ctx, ent, n, &ctx->ivl_buf, &ctx->ivl_cap, &g.nivl);
+        if (rc)
+            return rc;
+        g.ivl = ctx->ivl_buf;
+    }
+    if ((rc = rtn__core_gen(ctx, &g, out)) ||
+        ((mask & DEPS_ENGAGE) && (rc = rtn__engage_gen(ctx, &g, out))) ||
+        ((mask & DEPS_JOURNEY) && (rc = rtn__journey_gen(ctx, &g, out))) ||
+        (rc = rtn__revenue_gen(ctx, &g, out)) ||
+        ((mask & DEPS_COHORT) && (rc = rtn__cohort_gen(ctx, &g, out))))
         return rc;
     return RTN_OK;
+}
+
+/* What one entry's change alters (o, e: the entry before and after, 0 when
+ * absent). */
+static uint32_t entry_aspects(const rtn_ctx *ctx, uint64_t o, uint64_t e)
+{
+    uint32_t m = 0, fo = rtn__e_flags(o), fe = rtn__e_flags(e);
+    uint32_t po = rtn__e_purch(o), pe = rtn__e_purch(e), lo = po < pe ? po : pe;
+    const uint32_t st = RTN_E_START | RTN_E_CHURN | RTN_E_MRRLOSS;
+    if ((o == 0) != (e == 0))
+        m |= RTN_A_SET;
+    if ((fo & st) != (fe & st))
+        m |= RTN_A_STATUS;
+    if ((fo & ~st & ~RTN_E_ANY) != (fe & ~st & ~RTN_E_ANY))
+        m |= RTN_A_OTHER;
+    if (po != pe) {
+        if ((po == 0) != (pe == 0))
+            m |= RTN_A_PSET;
+        if ((po == 1) != (pe == 1))
+            m |= RTN_A_P1;
+        /* With both counts at or above the threshold, every window holding
+         * this bucket is at the threshold before and after. */
+        if (lo < (uint32_t)ctx->cfg.loyal_min_purchases)
+            m |= RTN_A_PLOYAL;
+        if (lo < 2)
+            m |= RTN_A_PTTV;
+    }
+    return m;
+}
+
+static uint64_t entry_at(const uint64_t *e, uint32_t n, uint32_t bucket);
+
+/* The aspects the pending change alters, from the buckets it touches. */
+static uint32_t change_aspects(const rtn_ctx *ctx, const rtn_pending *p, const rtn_cust *c)
+{
+    uint32_t i, m = 0;
+    if (c == NULL)
+        return RTN_A_ALL;
+    if ((c->flags | p->set_cflags) != c->flags)
+        m |= RTN_A_CFLAGS;
+    for (i = 0; i < p->nmods; i++) {
+        uint32_t b = p->mods[i].bucket;
+        m |= entry_aspects(ctx, entry_at(c->ent, c->n, b), entry_at(p->newent, p->nnew, b));
+    }
+    return m;
 }
 
 /* Items compare as two 64-bit keys: (kind, a) then (b, c). */
@@ -226,6 +286,14 @@ static uint32_t lower_bound(const uint64_t *e, uint32_t n, uint32_t bucket)
     return lo;
 }
 
+/* The entry of `bucket`, or 0 when there is none (a real entry always has
+ * a flag or a purchase, so it is never 0). */
+static uint64_t entry_at(const uint64_t *e, uint32_t n, uint32_t bucket)
+{
+    uint32_t k = lower_bound(e, n, bucket);
+    return k < n && rtn__e_bucket(e[k]) == bucket ? e[k] : 0;
+}
+
 /* Grow an entry array: exact for the small arrays most customers have. */
 static int grow_entries(rtn_mem *m, uint64_t **p, uint32_t *cap, uint32_t need)
 {
@@ -310,6 +378,7 @@ int rtn__pending_prepare(rtn_ctx *ctx)
     rtn_pending *p = &ctx->pend;
     rtn_cust *c = p->is_new ? NULL : &ctx->cust.c[p->ci];
     rtn_cust nc;
+    uint32_t mask;
     int rc;
 
     p->changed = 0;
@@ -323,6 +392,7 @@ int rtn__pending_prepare(rtn_ctx *ctx)
         (c->flags | p->set_cflags) == c->flags)
         return RTN_OK;
     p->changed = 1;
+    mask = change_aspects(ctx, p, c);
 
     if (p->is_new) {
         memset(&nc, 0, sizeof(nc));
@@ -342,11 +412,11 @@ int rtn__pending_prepare(rtn_ctx *ctx)
         nc = *c;
         if ((rc = grow_entries(&ctx->mem, &c->ent, &c->cap, p->nnew)))
             return rc;
-        if ((rc = generate(ctx, c, c->ent, c->n, &ctx->old_items)))
+        if ((rc = generate(ctx, c, c->ent, c->n, &ctx->old_items, mask)))
             return rc;
     }
     nc.flags |= p->set_cflags;
-    if ((rc = generate(ctx, &nc, p->newent, p->nnew, &ctx->new_items)))
+    if ((rc = generate(ctx, &nc, p->newent, p->nnew, &ctx->new_items, mask)))
         return rc;
     diff_lists(&ctx->old_items, &ctx->new_items);
     if ((rc = reserve_items(ctx, &ctx->new_items)))
@@ -385,7 +455,7 @@ void rtn__pending_commit(rtn_ctx *ctx)
 int rtn__contrib_reserve_customer(rtn_ctx *ctx, uint32_t ci)
 {
     const rtn_cust *c = &ctx->cust.c[ci];
-    int rc = generate(ctx, c, c->ent, c->n, &ctx->new_items);
+    int rc = generate(ctx, c, c->ent, c->n, &ctx->new_items, RTN_A_ALL);
     if (rc)
         return rc;
     return reserve_items(ctx, &ctx->new_items);
@@ -396,14 +466,14 @@ void rtn__contrib_apply_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign)
     const rtn_cust *c = &ctx->cust.c[ci];
     /* Generation was reserved by rtn__contrib_reserve_customer, so the
      * scratch list is large enough and this cannot fail. */
-    if (generate(ctx, c, c->ent, c->n, &ctx->new_items) == RTN_OK)
+    if (generate(ctx, c, c->ent, c->n, &ctx->new_items, RTN_A_ALL) == RTN_OK)
         apply_items(ctx, &ctx->new_items, sign);
 }
 
 int rtn__contrib_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign)
 {
     const rtn_cust *c = &ctx->cust.c[ci];
-    int rc = generate(ctx, c, c->ent, c->n, &ctx->new_items);
+    int rc = generate(ctx, c, c->ent, c->n, &ctx->new_items, RTN_A_ALL);
     if (rc == RTN_OK && sign > 0)
         rc = reserve_items(ctx, &ctx->new_items);
     if (rc == RTN_OK)

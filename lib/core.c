@@ -111,52 +111,64 @@ int rtn__core_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
 {
     const uint64_t *e = g->ent;
     uint32_t i, n = g->n, nivl = g->nivl, ifirst = UINT32_MAX, ilast = 0, prev;
+    uint32_t mask = g->mask;
     if (reserve_list(ctx, out, 4 * (uint64_t)nivl + 3 * (uint64_t)n + 5))
         return RTN_ENOMEM;
-    if (nivl && !g->ivl[0].react)
-        put(out, RTN_K_ACQ, g->ivl[0].s, 0, 0);
-    for (i = 0; i < nivl; i++)
-        if (g->ivl[i].react)
-            put(out, RTN_K_REACT, g->ivl[i].s, 0, 0);
-    for (i = 0; i < nivl; i++)
-        if (g->ivl[i].l != UINT32_MAX)
-            put(out, RTN_K_LOSS, g->ivl[i].l, 0, 0);
-    if (nivl && (g->cust->flags & RTN_CF_REFERRED))
-        put(out, RTN_K_REFACQ, g->ivl[0].s, 0, 0);
-    for (i = 0; i < nivl; i++)
-        put(out, RTN_K_IVL, P1(g->ivl[i].s), g->ivl[i].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[i].l), 0);
+    /* Each section runs only when an aspect it reads changed (RTN_A_*). */
+    if (mask & (RTN_A_STATUS | RTN_A_CFLAGS)) {
+        if (nivl && !g->ivl[0].react)
+            put(out, RTN_K_ACQ, g->ivl[0].s, 0, 0);
+        for (i = 0; i < nivl; i++)
+            if (g->ivl[i].react)
+                put(out, RTN_K_REACT, g->ivl[i].s, 0, 0);
+        for (i = 0; i < nivl; i++)
+            if (g->ivl[i].l != UINT32_MAX)
+                put(out, RTN_K_LOSS, g->ivl[i].l, 0, 0);
+        if (nivl && (g->cust->flags & RTN_CF_REFERRED))
+            put(out, RTN_K_REFACQ, g->ivl[0].s, 0, 0);
+        for (i = 0; i < nivl; i++)
+            put(out, RTN_K_IVL, P1(g->ivl[i].s),
+                g->ivl[i].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[i].l), 0);
+    }
     if (n == 0)
         goto surv;
-    put(out, RTN_K_AFIRST, rtn__e_bucket(e[0]), 0, 0);
-    put(out, RTN_K_ALAST, rtn__e_bucket(e[n - 1]), 0, 0);
-    prev = rtn__e_bucket(e[0]);
-    for (i = 0; i < n; i++) {
-        uint32_t d = rtn__e_bucket(e[i]);
-        if (d - prev >= 2)
-            put(out, RTN_K_AGAP, P1(prev), P1(d), 0);
-        prev = d;
+    if (mask & RTN_A_SET) {
+        put(out, RTN_K_AFIRST, rtn__e_bucket(e[0]), 0, 0);
+        put(out, RTN_K_ALAST, rtn__e_bucket(e[n - 1]), 0, 0);
+        prev = rtn__e_bucket(e[0]);
+        for (i = 0; i < n; i++) {
+            uint32_t d = rtn__e_bucket(e[i]);
+            if (d - prev >= 2)
+                put(out, RTN_K_AGAP, P1(prev), P1(d), 0);
+            prev = d;
+        }
+    }
+    if (!(mask & (RTN_A_PSET | RTN_A_P1 | RTN_A_PLOYAL | RTN_A_STATUS)))
+        goto surv;
+    for (i = 0; i < n; i++)
         if (rtn__e_purch(e[i])) {
             if (ifirst == UINT32_MAX)
                 ifirst = i;
             ilast = i;
         }
-    }
     if (ifirst == UINT32_MAX)
         goto surv;
-    put(out, RTN_K_PFIRST, rtn__e_bucket(e[ifirst]), 0, 0);
-    put(out, RTN_K_PLAST, rtn__e_bucket(e[ilast]), 0, 0);
-    prev = rtn__e_bucket(e[ifirst]);
-    for (i = ifirst + 1; i <= ilast; i++) {
-        uint32_t d = rtn__e_bucket(e[i]);
-        if (rtn__e_purch(e[i])) {
-            if (d - prev >= 2)
-                put(out, RTN_K_PGAP, P1(prev), P1(d), 0);
-            prev = d;
+    if (mask & RTN_A_PSET) {
+        put(out, RTN_K_PFIRST, rtn__e_bucket(e[ifirst]), 0, 0);
+        put(out, RTN_K_PLAST, rtn__e_bucket(e[ilast]), 0, 0);
+        prev = rtn__e_bucket(e[ifirst]);
+        for (i = ifirst + 1; i <= ilast; i++) {
+            uint32_t d = rtn__e_bucket(e[i]);
+            if (rtn__e_purch(e[i])) {
+                if (d - prev >= 2)
+                    put(out, RTN_K_PGAP, P1(prev), P1(d), 0);
+                prev = d;
+            }
         }
     }
     /* Single-purchase buckets with their neighbouring purchase buckets; a
      * bucket's item is written when the next purchase bucket is seen. */
-    {
+    if (mask & (RTN_A_PSET | RTN_A_P1)) {
         uint32_t before = RTN_NONE_BEFORE, pend = UINT32_MAX, pend_before = 0;
         for (i = ifirst; i <= ilast; i++) {
             uint32_t np = rtn__e_purch(e[i]), d;
@@ -172,13 +184,14 @@ int rtn__core_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
         if (pend != UINT32_MAX)
             put(out, RTN_K_P1, pend_before, pend, RTN_NONE_AFTER);
     }
-    if (gen_loyal(ctx, g, out))
+    if ((mask & (RTN_A_PLOYAL | RTN_A_STATUS)) && gen_loyal(ctx, g, out))
         return RTN_ENOMEM;
 surv:
-    if (nivl) {
+    if (nivl && (mask & RTN_A_STATUS)) {
         if (reserve_list(ctx, out, 1))
             return RTN_ENOMEM;
-        put(out, RTN_K_SURV, P1(g->ivl[0].s), g->ivl[0].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[0].l), 0);
+        put(out, RTN_K_SURV, P1(g->ivl[0].s),
+            g->ivl[0].l == UINT32_MAX ? RTN_NONE_AFTER : P1(g->ivl[0].l), 0);
     }
     return RTN_OK;
 }

@@ -209,12 +209,27 @@ typedef struct rtn_ivl {
 } rtn_ivl;
 
 /* What generators see of one customer. */
+/* Aspects of a customer's entries a change may alter. A generator (or a
+ * section of one) is run, for the old and the new entries alike, only when
+ * an aspect it reads changed; the items it would emit are otherwise equal
+ * in both lists and cancel in the diff anyway. */
+#define RTN_A_SET 1u     /* the set of buckets with an entry */
+#define RTN_A_STATUS 2u  /* START, CHURN or MRRLOSS flags */
+#define RTN_A_PSET 4u    /* which buckets have purchases */
+#define RTN_A_P1 8u      /* which buckets have exactly one purchase */
+#define RTN_A_PLOYAL 16u /* a purchase count below the loyalty threshold (before or after) */
+#define RTN_A_PTTV 32u   /* a purchase count below 2 (before or after): time to value */
+#define RTN_A_OTHER 64u  /* other entry flags (bits 4..7) */
+#define RTN_A_CFLAGS 128u /* customer flags */
+#define RTN_A_ALL 0xffu
+
 typedef struct rtn_gen {
     const rtn_cust *cust;
     const uint64_t *ent;
     uint32_t n;
-    const rtn_ivl *ivl; /* status intervals, in time order */
+    const rtn_ivl *ivl; /* status intervals, in time order (when needed) */
     uint32_t nivl;
+    uint32_t mask;      /* RTN_A_* aspects that changed */
 } rtn_gen;
 
 int rtn__clist_push(rtn_mem *m, rtn_clist *l, uint32_t kind, uint32_t a,
