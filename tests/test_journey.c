@@ -332,7 +332,8 @@ START_TEST(contacts_hand_computed)
     v = tu_query(ctx, RTN_METRIC_TIME_TO_RESOLUTION, TD(0), TD(7));
     ck_assert_int_eq((int)v.n, 3);
     ck_assert_double_eq_tol(v.value, (8.0 + 48 + 54) / 3, EPS);
-    ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_CALL_ABANDONMENT_RATE, TD(0), TD(7)).denominator, 6.0, EPS);
+    ck_assert_double_eq_tol(
+        tu_query(ctx, RTN_METRIC_CALL_ABANDONMENT_RATE, TD(0), TD(7)).denominator, 6.0, EPS);
     /* No resolutions: undefined mean and percentiles. */
     v = tu_query(ctx, RTN_METRIC_TIME_TO_RESOLUTION, TD(10), TD(20));
     ck_assert_int_eq(v.defined, 0);
@@ -936,6 +937,89 @@ START_TEST(generated_matches_brute_force)
 }
 END_TEST
 
+/* ---- snapshots and merge ---------------------------------------------------------- */
+
+typedef struct membuf {
+    unsigned char *p;
+    size_t len, cap, pos;
+} membuf;
+
+static int mb_write(const void *data, size_t len, void *user)
+{
+    membuf *b = user;
+    if (b->len + len > b->cap) {
+        size_t ncap = (b->len + len) * 2;
+        unsigned char *q = realloc(b->p, ncap);
+        if (q == NULL)
+            return 1;
+        b->p = q;
+        b->cap = ncap;
+    }
+    memcpy(b->p + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+static int64_t mb_read(void *data, size_t len, void *user)
+{
+    membuf *b = user;
+    size_t k = b->len - b->pos < len ? b->len - b->pos : len;
+    memcpy(data, b->p + b->pos, k);
+    b->pos += k;
+    return (int64_t)k;
+}
+
+static rtn_ctx *round_trip(rtn_ctx *a)
+{
+    membuf b = {NULL, 0, 0, 0};
+    rtn_ctx *c = NULL;
+    ck_assert_int_eq(rtn_snapshot_save(a, mb_write, &b), RTN_OK);
+    ck_assert_int_eq(rtn_snapshot_load(&c, NULL, mb_read, &b), RTN_OK);
+    free(b.p);
+    return c;
+}
+
+START_TEST(snapshot_and_merge_keep_journey_state)
+{
+    rtn_config cfg;
+    tu_stream s;
+    rtn_ctx *all, *loaded, *p, *q;
+    char why[512];
+    uint32_t days = 60, customers = 60;
+    size_t i, half;
+    rtn_config_init(&cfg, sizeof cfg);
+    cfg.value_event = _i ? RTN_EV_SHARE : RTN_VALUE_DEFAULT;
+    all = tu_ctx(&cfg);
+    p = tu_ctx(&cfg);
+    q = tu_ctx(&cfg);
+    tu_stream_gen(&s, 2024 + (uint64_t)_i, 2400, customers, days);
+    half = s.n / 2;
+    for (i = 0; i < s.n; i++)
+        tu_push_ev(i % 3 ? p : q, &s.ev[i]);
+    tu_push_all(all, s.ev, half);
+    /* Save and load half way, then both keep accepting events (the rest of
+     * the stream, new carts and contacts included). */
+    loaded = round_trip(all);
+    ck_assert_msg(tu_compare_all(all, loaded, days, why, sizeof why) == 0, "after load: %s", why);
+    ck_assert(same_customers(all, loaded, customers, TD(days / 2)));
+    tu_push_all(all, s.ev + half, s.n - half);
+    tu_push_all(loaded, s.ev + half, s.n - half);
+    ck_assert_msg(tu_compare_all(all, loaded, days, why, sizeof why) == 0, "after more events: %s",
+                  why);
+    ck_assert(same_customers(all, loaded, customers, TD(days + 5)));
+    /* Two shards with the same customers in both, merged. */
+    ck_assert_int_eq(rtn_ctx_merge(p, q), RTN_OK);
+    ck_assert_msg(tu_compare_all(all, p, days, why, sizeof why) == 0, "after merge: %s", why);
+    ck_assert(same_customers(all, p, customers, TD(days / 2)));
+    ck_assert(same_customers(all, p, customers, TD(days + 5)));
+    rtn_ctx_free(all);
+    rtn_ctx_free(loaded);
+    rtn_ctx_free(p);
+    rtn_ctx_free(q);
+    tu_stream_free(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("journey");
@@ -961,6 +1045,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, allocation_failures_change_nothing, 0, 2);
     tcase_add_loop_test(tc, order_independence_journey, 0, 3);
     tcase_add_test(tc, generated_matches_brute_force);
+    tcase_add_loop_test(tc, snapshot_and_merge_keep_journey_state, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
