@@ -1291,7 +1291,8 @@ int rtn__journey_load(rtn_ctx *ctx, rtn_rd *r)
         if ((rc = rtn__fen_load(&ctx->mem, r, sums_of(j, i))))
             return load_fail(ctx, rc);
     n = rtn__rd_u32(r);
-    if (r->err || (uint64_t)n * 40 > rtn__rd_left(r))
+    /* Smallest object: ci, flags, 3 times, a 1-byte string reference. */
+    if (r->err || (uint64_t)n * 37 > rtn__rd_left(r))
         return load_fail(ctx, RTN_EFORMAT);
     for (i = 0; i < n; i++) {
         jobj o;
@@ -1322,7 +1323,8 @@ int rtn__journey_load(rtn_ctx *ctx, rtn_rd *r)
         obj_fold(ctx, j, &o, s);
     }
     n = rtn__rd_u32(r);
-    if (r->err || (uint64_t)n * 12 > rtn__rd_left(r))
+    /* Smallest record: ci and an answer count of 0. */
+    if (r->err || (uint64_t)n * 8 > rtn__rd_left(r))
         return load_fail(ctx, RTN_EFORMAT);
     for (i = 0; i < n; i++) {
         uint32_t ci = rtn__rd_u32(r), na;
