@@ -5,8 +5,11 @@
 #   prefix, the quickstart example built against it with pkg-config, and a
 #   find_package(retention) consumer project.
 # Missing Debian packages are installed with apt-get (sudo when not root).
-# Options (environment): RTN_VALGRIND=1 also runs the unit suites under
-# valgrind; RTN_PRESETS="default clang asan" chooses the builds.
+#   Then every suite under valgrind memcheck (scripts/valgrind.sh) and each
+#   libFuzzer target for a bounded time when clang can link libFuzzer
+#   (scripts/fuzz.sh, FUZZ_SECONDS per target, default 60).
+# Options (environment): RTN_PRESETS="default clang asan" chooses the builds;
+# RTN_VALGRIND=0 and RTN_FUZZ=0 skip those steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -23,7 +26,11 @@ have clang || need_pkgs+=(clang)
 have pkg-config || need_pkgs+=(pkg-config)
 have doxygen || need_pkgs+=(doxygen)
 have nm || need_pkgs+=(binutils)
-if [ "${RTN_VALGRIND:-0}" = 1 ] && ! have valgrind; then need_pkgs+=(valgrind); fi
+if [ "${RTN_VALGRIND:-1}" = 1 ] && ! have valgrind; then need_pkgs+=(valgrind); fi
+if [ ! -e /usr/include/zlib.h ]; then need_pkgs+=(zlib1g-dev); fi
+# libFuzzer and the sanitizer runtimes for clang.
+if [ "${RTN_FUZZ:-1}" = 1 ] && ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 &&
+    apt-cache show libclang-rt-14-dev >/dev/null 2>&1; then need_pkgs+=(libclang-rt-14-dev); fi
 if ! { have pkg-config && pkg-config --exists check; }; then need_pkgs+=(check); fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     step "installing ${need_pkgs[*]}"
@@ -35,7 +42,6 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 presets=${RTN_PRESETS:-"default clang asan"}
-if [ "${RTN_VALGRIND:-0}" = 1 ]; then presets="$presets valgrind"; fi
 for p in $presets; do
     step "build and test: $p"
     cmake --preset "$p" >/dev/null
@@ -64,5 +70,15 @@ cmake -S "$root/tests/find_package" -B "$tmp/consumer" -G Ninja \
 cmake --build "$tmp/consumer"
 "$tmp/consumer/consumer"
 "$tmp/consumer/consumer_static"
+
+if [ "${RTN_VALGRIND:-1}" = 1 ]; then
+    step "every suite under valgrind memcheck"
+    scripts/valgrind.sh
+fi
+
+if [ "${RTN_FUZZ:-1}" = 1 ]; then
+    step "fuzzing (libFuzzer, ASan + UBSan), ${FUZZ_SECONDS:-60} s per target"
+    scripts/fuzz.sh
+fi
 
 step "all tests passed"
