@@ -28,6 +28,6 @@ fi
 # the test command's business.
 cmake -S . -B build-run -G Ninja -DCMAKE_BUILD_TYPE=Release -DRTN_BUILD_TESTS=OFF \
     -DRTN_BUILD_BENCH=OFF -DRTN_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build build-run --target retention_tool >/dev/null 2>&1 || cmake --build build-run >/dev/null
+cmake --build build-run --target retention_cli >/dev/null
 if [ $# -eq 0 ]; then set -- --from 2026-05-01 --to 2026-06-01; fi
 exec ./build-run/tools/retention report "$@" examples/data/sample.csv

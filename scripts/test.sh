@@ -7,7 +7,7 @@
 # Missing Debian packages are installed with apt-get (sudo when not root).
 #   Then every suite under valgrind memcheck (scripts/valgrind.sh) and each
 #   libFuzzer target for a bounded time when clang can link libFuzzer
-#   (scripts/fuzz.sh, FUZZ_SECONDS per target, default 60).
+#   (scripts/fuzz.sh, FUZZ_SECONDS per target, default 30 here).
 # Options (environment): RTN_PRESETS="default clang asan" chooses the builds;
 # RTN_VALGRIND=0 and RTN_FUZZ=0 skip those steps.
 set -euo pipefail
@@ -77,7 +77,8 @@ if [ "${RTN_VALGRIND:-1}" = 1 ]; then
 fi
 
 if [ "${RTN_FUZZ:-1}" = 1 ]; then
-    step "fuzzing (libFuzzer, ASan + UBSan), ${FUZZ_SECONDS:-60} s per target"
+    export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+    step "fuzzing (libFuzzer, ASan + UBSan), $FUZZ_SECONDS s per target"
     scripts/fuzz.sh
 fi
 

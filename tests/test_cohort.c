@@ -783,51 +783,19 @@ END_TEST
 
 /* ---- failing allocations ------------------------------------------------------------- */
 
-typedef struct failing {
-    long left; /* allocations before the failure; < 0 = never */
-} failing;
-
-static void *f_malloc(size_t n, void *u)
-{
-    failing *f = u;
-    if (f->left == 0)
-        return NULL;
-    if (f->left > 0)
-        f->left--;
-    return malloc(n);
-}
-
-static void *f_realloc(void *p, size_t n, void *u)
-{
-    failing *f = u;
-    if (f->left == 0)
-        return NULL;
-    if (f->left > 0)
-        f->left--;
-    return realloc(p, n);
-}
-
-static void f_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
 
 /* Fail the k-th allocation of a push for every k: the push reports
  * RTN_ENOMEM and the results are those of the context before it. */
 START_TEST(enomem_leaves_state)
 {
     tu_stream s;
-    failing fl = {-1};
+    tu_failing fl = {-1, 1};
     rtn_config cfg;
     rtn_ctx *ctx, *ref;
     size_t i;
     char why[512];
     rtn_config_init(&cfg, sizeof cfg);
-    cfg.allocator.malloc_fn = f_malloc;
-    cfg.allocator.realloc_fn = f_realloc;
-    cfg.allocator.free_fn = f_free;
-    cfg.allocator.user = &fl;
+    tu_failing_hooks(&cfg.allocator, &fl);
     ctx = tu_ctx(&cfg);
     ref = tu_ctx(NULL);
     tu_stream_gen(&s, 31337, 300, 40, 60);

@@ -599,35 +599,10 @@ END_TEST
 
 /* ---- failed calls change nothing -------------------------------------------------------- */
 
-typedef struct failer {
-    long countdown; /* fail the allocation when it reaches 0; < 0 = never */
-} failer;
-
-static void *f_malloc(size_t n, void *u)
-{
-    failer *f = u;
-    if (f->countdown >= 0 && f->countdown-- == 0)
-        return NULL;
-    return malloc(n);
-}
-
-static void *f_realloc(void *p, size_t n, void *u)
-{
-    failer *f = u;
-    if (f->countdown >= 0 && f->countdown-- == 0)
-        return NULL;
-    return realloc(p, n);
-}
-
-static void f_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
 
 START_TEST(failed_push_changes_nothing)
 {
-    failer fl = {-1};
+    tu_failing fl = {-1, 0};
     rtn_config cfg;
     rtn_ctx *ctx, *ref;
     tu_stream s;
@@ -635,10 +610,7 @@ START_TEST(failed_push_changes_nothing)
     size_t i;
     char why[512];
     rtn_config_init(&cfg, sizeof cfg);
-    cfg.allocator.malloc_fn = f_malloc;
-    cfg.allocator.realloc_fn = f_realloc;
-    cfg.allocator.free_fn = f_free;
-    cfg.allocator.user = &fl;
+    tu_failing_hooks(&cfg.allocator, &fl);
     ctx = tu_ctx(&cfg);
     ref = tu_ctx(NULL);
     tu_stream_gen(&s, 4242, 400, 40, 40);
@@ -663,9 +635,9 @@ START_TEST(failed_push_changes_nothing)
         long k;
         int rc = RTN_ENOMEM;
         for (k = 0; rc == RTN_ENOMEM; k++) {
-            fl.countdown = k;
+            fl.left = k;
             rc = rtn_push(ctx, &extra[i]);
-            fl.countdown = -1;
+            fl.left = -1;
             if (rc == RTN_ENOMEM) {
                 ck_assert_msg(tu_compare_all(ctx, ref, 40, why, sizeof why) == 0,
                               "event %zu, allocation %ld failed: %s", i, k, why);
@@ -948,7 +920,7 @@ END_TEST
 
 START_TEST(failed_merge_changes_nothing)
 {
-    failer fl = {-1};
+    tu_failing fl = {-1, 0};
     rtn_config cfg;
     tu_stream s;
     rtn_ctx *src = tu_ctx(NULL), *before = tu_ctx(NULL);
@@ -956,10 +928,7 @@ START_TEST(failed_merge_changes_nothing)
     long k;
     int rc = RTN_ENOMEM;
     rtn_config_init(&cfg, sizeof cfg);
-    cfg.allocator.malloc_fn = f_malloc;
-    cfg.allocator.realloc_fn = f_realloc;
-    cfg.allocator.free_fn = f_free;
-    cfg.allocator.user = &fl;
+    tu_failing_hooks(&cfg.allocator, &fl);
     tu_stream_gen(&s, 8080, 1200, 50, 40);
     stringify_features(&s);
     /* before: dst's state; src: the feature events of odd positions, plus
@@ -989,9 +958,9 @@ START_TEST(failed_merge_changes_nothing)
                 ck_assert_uint_ne(cmap[i], UINT32_MAX);
             }
         }
-        fl.countdown = k;
+        fl.left = k;
         rc = rtn__engage_merge(dst, src, cmap);
-        fl.countdown = -1;
+        fl.left = -1;
         if (rc == RTN_ENOMEM)
             compare_engagement(before, dst, 40);
         else

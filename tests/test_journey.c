@@ -728,35 +728,6 @@ END_TEST
 
 /* ---- allocation failures -------------------------------------------------------------- */
 
-typedef struct fail_alloc {
-    long left; /* allocations before failing; < 0 = never */
-} fail_alloc;
-
-static void *fa_malloc(size_t n, void *u)
-{
-    fail_alloc *f = u;
-    if (f->left == 0)
-        return NULL;
-    if (f->left > 0)
-        f->left--;
-    return malloc(n);
-}
-
-static void *fa_realloc(void *p, size_t n, void *u)
-{
-    fail_alloc *f = u;
-    if (f->left == 0)
-        return NULL;
-    if (f->left > 0)
-        f->left--;
-    return realloc(p, n);
-}
-
-static void fa_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
 
 START_TEST(allocation_failures_change_nothing)
 {
@@ -768,16 +739,13 @@ START_TEST(allocation_failures_change_nothing)
     for (i = (size_t)_i * 75; i < s.n; i++) {
         long k;
         for (k = 0;; k++) {
-            fail_alloc fa = {-1};
+            tu_failing fa = {-1, 1};
             rtn_config cfg;
             rtn_ctx *a, *ref;
             char why[512];
             int rc;
             rtn_config_init(&cfg, sizeof cfg);
-            cfg.allocator.malloc_fn = fa_malloc;
-            cfg.allocator.realloc_fn = fa_realloc;
-            cfg.allocator.free_fn = fa_free;
-            cfg.allocator.user = &fa;
+            tu_failing_hooks(&cfg.allocator, &fa);
             a = tu_ctx(&cfg);
             ref = tu_ctx(NULL);
             tu_push_all(a, s.ev, i);

@@ -55,6 +55,43 @@ rtn_ctx *tu_ctx(const rtn_config *cfg)
     return ctx;
 }
 
+static int fail_now(tu_failing *f)
+{
+    if (f->left < 0)
+        return 0;
+    if (f->left == 0) {
+        if (!f->sticky)
+            f->left = -1;
+        return 1;
+    }
+    f->left--;
+    return 0;
+}
+
+static void *fail_malloc(size_t n, void *u)
+{
+    return fail_now(u) ? NULL : malloc(n);
+}
+
+static void *fail_realloc(void *p, size_t n, void *u)
+{
+    return fail_now(u) ? NULL : realloc(p, n);
+}
+
+static void fail_free(void *p, void *u)
+{
+    (void)u;
+    free(p);
+}
+
+void tu_failing_hooks(rtn_allocator *a, tu_failing *f)
+{
+    a->malloc_fn = fail_malloc;
+    a->realloc_fn = fail_realloc;
+    a->free_fn = fail_free;
+    a->user = f;
+}
+
 uint64_t tu_next(tu_rng *r)
 {
     uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));

@@ -31,6 +31,15 @@ rtn_value tu_query(rtn_ctx *ctx, int metric, int64_t from, int64_t to);
 /* A new context with defaults (or cfg); requires success. */
 rtn_ctx *tu_ctx(const rtn_config *cfg);
 
+/* Allocator hooks that fail on demand: `left` allocations succeed, then one
+ * fails (left < 0: none fails). With `sticky`, every later one fails too;
+ * without, the hooks go back to succeeding (left becomes -1). */
+typedef struct tu_failing {
+    long left;
+    int sticky;
+} tu_failing;
+void tu_failing_hooks(rtn_allocator *a, tu_failing *f);
+
 /* Deterministic PRNG. */
 typedef struct tu_rng {
     uint64_t s;
