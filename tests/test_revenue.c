@@ -1143,6 +1143,64 @@ START_TEST(merge_enomem_atomic)
 }
 END_TEST
 
+/* Through the public API: merging contexts fed parts of a
+ * subscription-heavy stream (the same customers and subscriptions in
+ * several parts), and a snapshot round trip, answer like one context. */
+typedef struct mem_reader {
+    const unsigned char *p;
+    size_t n, pos;
+} mem_reader;
+
+static int64_t mr_read(void *data, size_t len, void *user)
+{
+    mem_reader *r = user;
+    size_t k = r->n - r->pos < len ? r->n - r->pos : len;
+    memcpy(data, r->p + r->pos, k);
+    r->pos += k;
+    return (int64_t)k;
+}
+
+START_TEST(public_merge_and_snapshot)
+{
+    tu_stream s;
+    rtn_ctx *all = tu_ctx(NULL), *part[3], *ld = NULL;
+    membuf buf = {NULL, 0, 0};
+    mem_reader rd;
+    char why[512];
+    size_t i;
+    uint64_t seed = 2468 + (uint64_t)_i;
+    sub_stream(&s, seed, 3000, 40, 120);
+    tu_push_all(all, s.ev, s.n);
+    for (i = 0; i < 3; i++)
+        part[i] = tu_ctx(NULL);
+    for (i = 0; i < s.n; i++)
+        tu_push_ev(part[(i * 7 + (size_t)_i) % 3], &s.ev[i]);
+    ck_assert_int_eq(rtn_ctx_merge(part[0], part[1]), RTN_OK);
+    ck_assert_int_eq(rtn_ctx_merge(part[0], part[2]), RTN_OK);
+    ck_assert_msg(tu_compare_all(all, part[0], 120, why, sizeof why) == 0, "seed %llu merge: %s",
+                  (unsigned long long)seed, why);
+    ck_assert_int_eq(rtn_snapshot_save(all, mb_write, &buf), RTN_OK);
+    rd.p = buf.p;
+    rd.n = buf.n;
+    rd.pos = 0;
+    ck_assert_int_eq(rtn_snapshot_load(&ld, NULL, mr_read, &rd), RTN_OK);
+    ck_assert_msg(tu_compare_all(all, ld, 120, why, sizeof why) == 0, "seed %llu load: %s",
+                  (unsigned long long)seed, why);
+    /* Both keep accepting events, late ones included. */
+    sub(all, TD(30), 5, 1, 0);
+    sub(ld, TD(30), 5, 1, 0);
+    sub(part[0], TD(30), 5, 1, 0);
+    ck_assert_msg(tu_compare_all(all, ld, 120, why, sizeof why) == 0, "%s", why);
+    ck_assert_msg(tu_compare_all(all, part[0], 120, why, sizeof why) == 0, "%s", why);
+    free(buf.p);
+    for (i = 0; i < 3; i++)
+        rtn_ctx_free(part[i]);
+    rtn_ctx_free(all);
+    rtn_ctx_free(ld);
+    tu_stream_free(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("revenue");
@@ -1170,6 +1228,7 @@ static Suite *suite(void)
     tcase_add_test(tc, merge_enomem_atomic);
     tcase_add_loop_test(tc, merge_withdrawn_flow, 0, 4);
     tcase_add_test(tc, set_flags_missing_entry);
+    tcase_add_loop_test(tc, public_merge_and_snapshot, 0, 4);
     suite_add_tcase(s, tc);
     return s;
 }
