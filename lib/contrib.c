@@ -294,14 +294,15 @@ static uint64_t entry_at(const uint64_t *e, uint32_t n, uint32_t bucket)
     return k < n && rtn__e_bucket(e[k]) == bucket ? e[k] : 0;
 }
 
-/* Grow an entry array: exact for the small arrays most customers have. */
+/* Grow an entry array. */
 static int grow_entries(rtn_mem *m, uint64_t **p, uint32_t *cap, uint32_t need)
 {
     uint32_t ncap;
     uint64_t *q;
     if (need <= *cap)
         return RTN_OK;
-    ncap = need <= 2 ? need : need + need / 2;
+    /* Exact up to 8 entries (most customers), then 1.5x for the busy ones. */
+    ncap = need <= 8 ? need : need + need / 2;
     q = rtn__realloc(m, *p, (size_t)*cap * sizeof(uint64_t), (size_t)ncap * sizeof(uint64_t));
     if (q == NULL)
         return RTN_ENOMEM;
