@@ -138,7 +138,7 @@ static uint32_t change_aspects(const rtn_ctx *ctx, const rtn_pending *p, const r
     uint32_t i, m = 0;
     if (c == NULL)
         return RTN_A_ALL;
-    if ((c->flags | p->set_cflags) != c->flags)
+    if ((rtn__cust_flags(c) | p->set_cflags) != rtn__cust_flags(c))
         m |= RTN_A_CFLAGS;
     for (i = 0; i < p->nmods; i++) {
         uint32_t b = p->mods[i].bucket;
@@ -303,6 +303,10 @@ static int grow_entries(rtn_mem *m, uint64_t **p, uint32_t *cap, uint32_t need)
         return RTN_OK;
     /* Exact up to 8 entries (most customers), then 1.5x for the busy ones. */
     ncap = need <= 8 ? need : need + need / 2;
+    if (ncap > RTN_CUST_CAP_MAX)
+        ncap = RTN_CUST_CAP_MAX;
+    if (need > ncap)
+        return RTN_ENOMEM;
     q = rtn__realloc(m, *p, (size_t)*cap * sizeof(uint64_t), (size_t)ncap * sizeof(uint64_t));
     if (q == NULL)
         return RTN_ENOMEM;
@@ -355,7 +359,7 @@ static int apply_mods(rtn_ctx *ctx, const rtn_cust *c)
 static int changes_nothing(const rtn_pending *p, const rtn_cust *c)
 {
     uint32_t i;
-    if ((c->flags | p->set_cflags) != c->flags)
+    if ((rtn__cust_flags(c) | p->set_cflags) != rtn__cust_flags(c))
         return 0;
     for (i = 0; i < p->nmods; i++) {
         const rtn_emod *m = &p->mods[i];
@@ -390,7 +394,7 @@ int rtn__pending_prepare(rtn_ctx *ctx)
         return rc;
     if (c && c->n == p->nnew &&
         memcmp(c->ent, p->newent, p->nnew * sizeof(uint64_t)) == 0 &&
-        (c->flags | p->set_cflags) == c->flags)
+        (rtn__cust_flags(c) | p->set_cflags) == rtn__cust_flags(c))
         return RTN_OK;
     p->changed = 1;
     mask = change_aspects(ctx, p, c);
@@ -398,7 +402,7 @@ int rtn__pending_prepare(rtn_ctx *ctx)
     if (p->is_new) {
         memset(&nc, 0, sizeof(nc));
         if (p->key.s)
-            nc.flags = RTN_CF_STRID;
+            nc.meta = RTN_CF_STRID << 24;
         if ((rc = rtn__ctab_reserve(&ctx->mem, &ctx->cust, &p->key)))
             return rc;
         if (p->fresh_cap < p->nnew) {
@@ -411,12 +415,15 @@ int rtn__pending_prepare(rtn_ctx *ctx)
         ctx->old_items.n = 0;
     } else {
         nc = *c;
-        if ((rc = grow_entries(&ctx->mem, &c->ent, &c->cap, p->nnew)))
+        uint32_t cap = rtn__cust_cap(c);
+        rc = grow_entries(&ctx->mem, &c->ent, &cap, p->nnew);
+        rtn__cust_set_cap(c, cap);
+        if (rc)
             return rc;
         if ((rc = generate(ctx, c, c->ent, c->n, &ctx->old_items, mask)))
             return rc;
     }
-    nc.flags |= p->set_cflags;
+    rtn__cust_add_flags(&nc, p->set_cflags);
     if ((rc = generate(ctx, &nc, p->newent, p->nnew, &ctx->new_items, mask)))
         return rc;
     diff_lists(&ctx->old_items, &ctx->new_items);
@@ -437,14 +444,14 @@ void rtn__pending_commit(rtn_ctx *ctx)
         p->ci = rtn__ctab_insert(&ctx->cust, &p->key);
         c = &ctx->cust.c[p->ci];
         c->ent = p->fresh;
-        c->cap = p->fresh_cap;
+        rtn__cust_set_cap(c, p->fresh_cap);
         p->fresh = NULL;
         p->fresh_cap = 0;
         p->is_new = 0;
     } else {
         c = &ctx->cust.c[p->ci];
     }
-    c->flags |= p->set_cflags;
+    rtn__cust_add_flags(c, p->set_cflags);
     if (p->nnew)
         memcpy(c->ent, p->newent, p->nnew * sizeof(uint64_t));
     c->n = p->nnew;

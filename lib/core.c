@@ -124,7 +124,7 @@ int rtn__core_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
         for (i = 0; i < nivl; i++)
             if (g->ivl[i].l != UINT32_MAX)
                 put(out, RTN_K_LOSS, g->ivl[i].l, 0, 0);
-        if (nivl && (g->cust->flags & RTN_CF_REFERRED))
+        if (nivl && (rtn__cust_flags(g->cust) & RTN_CF_REFERRED))
             put(out, RTN_K_REFACQ, g->ivl[0].s, 0, 0);
         for (i = 0; i < nivl; i++)
             put(out, RTN_K_IVL, P1(g->ivl[i].s),

@@ -78,24 +78,38 @@ void rtn__ckey_str(rtn_ckey *k, const char *s, uint32_t len)
 
 const char *rtn__cust_str(const rtn_ctab *t, const rtn_cust *c)
 {
-    return (c->flags & RTN_CF_STRID) ? t->ids.p + c->key : NULL;
+    return (rtn__cust_flags(c) & RTN_CF_STRID) ? t->ids.p + c->key : NULL;
+}
+
+uint32_t rtn__cust_idlen(const rtn_ctab *t, const rtn_cust *c)
+{
+    uint16_t len;
+    if (!(rtn__cust_flags(c) & RTN_CF_STRID))
+        return 0;
+    memcpy(&len, t->ids.p + c->key - 2, 2);
+    return len;
+}
+
+void rtn__cust_key(rtn_ckey *k, const rtn_ctab *t, const rtn_cust *c)
+{
+    if (rtn__cust_flags(c) & RTN_CF_STRID)
+        rtn__ckey_str(k, t->ids.p + c->key, rtn__cust_idlen(t, c));
+    else
+        rtn__ckey_num(k, c->key);
 }
 
 static int key_eq(const rtn_ctab *t, const rtn_cust *c, const rtn_ckey *k)
 {
     if (k->s == NULL)
-        return !(c->flags & RTN_CF_STRID) && c->key == k->id;
-    return (c->flags & RTN_CF_STRID) && c->idlen == k->len &&
+        return !(rtn__cust_flags(c) & RTN_CF_STRID) && c->key == k->id;
+    return (rtn__cust_flags(c) & RTN_CF_STRID) && rtn__cust_idlen(t, c) == k->len &&
            memcmp(t->ids.p + c->key, k->s, k->len) == 0;
 }
 
 static uint64_t cust_hash(const rtn_ctab *t, const rtn_cust *c)
 {
     rtn_ckey k;
-    if (c->flags & RTN_CF_STRID)
-        rtn__ckey_str(&k, t->ids.p + c->key, c->idlen);
-    else
-        rtn__ckey_num(&k, c->key);
+    rtn__cust_key(&k, t, c);
     return k.hash;
 }
 
@@ -133,7 +147,7 @@ int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k)
     if (rc)
         return rc;
     if (k->s) {
-        rc = rtn__arena_reserve(m, &t->ids, k->len);
+        rc = rtn__arena_reserve(m, &t->ids, k->len + 2);
         if (rc)
             return rc;
     }
@@ -159,9 +173,10 @@ uint32_t rtn__ctab_insert(rtn_ctab *t, const rtn_ckey *k)
     rtn_cust *c = &t->c[t->n];
     memset(c, 0, sizeof(*c));
     if (k->s) {
+        uint16_t len = (uint16_t)k->len; /* ids are at most RTN_ID_MAX bytes */
+        rtn__arena_put(&t->ids, (const char *)&len, 2);
         c->key = rtn__arena_put(&t->ids, k->s, k->len);
-        c->idlen = k->len;
-        c->flags = RTN_CF_STRID;
+        c->meta = RTN_CF_STRID << 24;
     } else {
         c->key = k->id;
     }
@@ -173,7 +188,7 @@ void rtn__ctab_free(rtn_mem *m, rtn_ctab *t)
 {
     uint32_t i;
     for (i = 0; i < t->n; i++)
-        rtn__free(m, t->c[i].ent, (size_t)t->c[i].cap * sizeof(uint64_t));
+        rtn__free(m, t->c[i].ent, (size_t)rtn__cust_cap(&t->c[i]) * sizeof(uint64_t));
     rtn__free(m, t->c, (size_t)t->cap * sizeof(rtn_cust));
     rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint32_t));
     rtn__free(m, t->ids.p, (size_t)t->ids.cap);

@@ -125,13 +125,24 @@ static inline uint64_t rtn__e_make(uint32_t bucket, uint32_t purch, uint32_t fla
 #define RTN_CF_REFERRED 2u /* an acquire event carried a referrer */
 #define RTN_CF_ALL 3u      /* every known flag: snapshot loading refuses others */
 
+/* 24 bytes a customer. A string id sits in the arena after its 16-bit
+ * length; the entry capacity shares a word with the customer flags. */
 typedef struct rtn_cust {
-    uint64_t key;   /* numeric id, or arena offset of the string id */
+    uint64_t key;   /* numeric id, or arena offset of the string id's bytes */
     uint64_t *ent;  /* sorted day entries */
-    uint32_t n, cap;
-    uint32_t flags; /* RTN_CF_* */
-    uint32_t idlen; /* bytes of a string id */
+    uint32_t n;     /* entries */
+    uint32_t meta;  /* capacity of ent (low 24 bits) | RTN_CF_* << 24 */
 } rtn_cust;
+
+#define RTN_CUST_CAP_MAX 0xffffffu
+
+static inline uint32_t rtn__cust_cap(const rtn_cust *c) { return c->meta & RTN_CUST_CAP_MAX; }
+static inline uint32_t rtn__cust_flags(const rtn_cust *c) { return c->meta >> 24; }
+static inline void rtn__cust_set_cap(rtn_cust *c, uint32_t cap)
+{
+    c->meta = (c->meta & ~RTN_CUST_CAP_MAX) | cap;
+}
+static inline void rtn__cust_add_flags(rtn_cust *c, uint32_t f) { c->meta |= f << 24; }
 
 typedef struct rtn_ctab {
     rtn_cust *c;
@@ -157,8 +168,11 @@ int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k);
 /* Insert (must be reserved); returns the new index. */
 uint32_t rtn__ctab_insert(rtn_ctab *t, const rtn_ckey *k);
 void rtn__ctab_free(rtn_mem *m, rtn_ctab *t);
-/* The string id of a customer (NULL for numeric ids). */
+/* The string id of a customer (NULL for numeric ids) and its length. */
 const char *rtn__cust_str(const rtn_ctab *t, const rtn_cust *c);
+uint32_t rtn__cust_idlen(const rtn_ctab *t, const rtn_cust *c);
+/* The lookup key of a customer of table t. */
+void rtn__cust_key(rtn_ckey *k, const rtn_ctab *t, const rtn_cust *c);
 
 /* ---- contributions ----------------------------------------------------------
  * Every per-customer accumulator is the sum over customers of a pure function

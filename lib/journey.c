@@ -1082,9 +1082,9 @@ int rtn_health_lowest(rtn_health_entry *out, size_t cap, size_t *n_out, rtn_ctx 
             continue;
         memset(&e, 0, sizeof(e));
         e.score = health_of(ctx, ci, tb);
-        if (c->flags & RTN_CF_STRID) {
+        if (rtn__cust_flags(c) & RTN_CF_STRID) {
             e.id_str = rtn__cust_str(&ctx->cust, c);
-            e.id_len = c->idlen;
+            e.id_len = rtn__cust_idlen(&ctx->cust, c);
         } else {
             e.id = c->key;
         }

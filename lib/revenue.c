@@ -644,10 +644,7 @@ int rtn__revenue_fix_flags(rtn_ctx *ctx, uint32_t ci)
         l = &r->ni;
     }
     cu = &ctx->cust.c[ci];
-    if (cu->flags & RTN_CF_STRID)
-        rtn__ckey_str(&key, rtn__cust_str(&ctx->cust, cu), cu->idlen);
-    else
-        rtn__ckey_num(&key, cu->key);
+    rtn__cust_key(&key, &ctx->cust, cu);
     rtn__pending_begin(ctx, &key);
     /* A loss bucket holds a subscription event, so RTN_E_ANY is true there
      * even if the caller has not merged that entry yet. */
@@ -703,9 +700,10 @@ int rtn__revenue_set_flags(rtn_ctx *ctx, uint32_t ci)
                 e[n++] = cu->ent[j++];
             }
         }
-        rtn__free(&ctx->mem, cu->ent, (size_t)cu->cap * sizeof(uint64_t));
+        rtn__free(&ctx->mem, cu->ent, (size_t)rtn__cust_cap(cu) * sizeof(uint64_t));
         cu->ent = e;
-        cu->n = cu->cap = n;
+        cu->n = n;
+        rtn__cust_set_cap(cu, n);
     }
     /* Set the flag exactly at the loss buckets. */
     for (i = 0, j = 0; j < cu->n; j++) {

@@ -92,10 +92,10 @@ static void save_customers(const rtn_ctx *ctx, rtn_wr *w)
     rtn__wr_u32(w, t->n);
     for (i = 0; i < t->n; i++) {
         const rtn_cust *c = &t->c[i];
-        rtn__wr_u32(w, c->flags);
-        if (c->flags & RTN_CF_STRID) {
-            rtn__wr_u32(w, c->idlen);
-            rtn__wr_bytes(w, rtn__cust_str(t, c), c->idlen);
+        rtn__wr_u32(w, rtn__cust_flags(c));
+        if (rtn__cust_flags(c) & RTN_CF_STRID) {
+            rtn__wr_u32(w, rtn__cust_idlen(t, c));
+            rtn__wr_bytes(w, rtn__cust_str(t, c), rtn__cust_idlen(t, c));
         } else {
             rtn__wr_u64(w, c->key);
         }
@@ -406,9 +406,9 @@ static int load_customers(rtn_ctx *ctx, rtn_rd *r, uint32_t blo, uint32_t bhi)
         if (ent == NULL)
             return RTN_ENOMEM;
         c = &t->c[rtn__ctab_insert(t, &key)];
-        c->flags = flags;
+        c->meta = flags << 24;
         c->ent = ent;
-        c->cap = nent;
+        rtn__cust_set_cap(c, nent);
         for (k = 0; k < nent; k++) {
             uint64_t e = rtn__rd_u64(r);
             uint32_t b = rtn__e_bucket(e), f = rtn__e_flags(e);
@@ -746,10 +746,10 @@ static int union_entries(rtn_ctx *ctx, rtn_cust *d, const rtn_cust *s)
             j++;
         }
     }
-    rtn__free(&ctx->mem, d->ent, (size_t)d->cap * sizeof(uint64_t));
+    rtn__free(&ctx->mem, d->ent, (size_t)rtn__cust_cap(d) * sizeof(uint64_t));
     d->ent = e;
     d->n = n;
-    d->cap = cap;
+    rtn__cust_set_cap(d, cap);
     return RTN_OK;
 }
 
@@ -793,10 +793,7 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
         const rtn_cust *sc = &st->c[i];
         rtn_ckey key;
         uint32_t ci;
-        if (sc->flags & RTN_CF_STRID)
-            rtn__ckey_str(&key, rtn__cust_str(st, sc), sc->idlen);
-        else
-            rtn__ckey_num(&key, sc->key);
+        rtn__cust_key(&key, st, sc);
         ci = rtn__ctab_find(t, &key);
         if (ci == UINT32_MAX) {
             if ((rc = rtn__ctab_reserve(&w->mem, t, &key)))
@@ -810,7 +807,7 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
     for (i = 0; i < st->n && rc == RTN_OK; i++) {
         rtn_cust *dc = &t->c[cmap[i]];
         if ((rc = union_entries(w, dc, &st->c[i])) == RTN_OK)
-            dc->flags |= st->c[i].flags;
+            rtn__cust_add_flags(dc, rtn__cust_flags(&st->c[i]));
     }
     if (rc == RTN_OK &&
         (rc = fen_merge(&w->mem, &w->core.purchases, &src->core.purchases)) == RTN_OK &&

@@ -869,10 +869,7 @@ static uint32_t map_customer(const rtn_ctx *dst, const rtn_ctx *src, uint32_t i)
 {
     const rtn_cust *c = &src->cust.c[i];
     rtn_ckey k;
-    if (c->flags & RTN_CF_STRID)
-        rtn__ckey_str(&k, rtn__cust_str(&src->cust, c), c->idlen);
-    else
-        rtn__ckey_num(&k, c->key);
+    rtn__cust_key(&k, &src->cust, c);
     return rtn__ctab_find(&dst->cust, &k);
 }
 

@@ -917,10 +917,7 @@ static rtn_ckey key_of(const rtn_ctx *ctx, uint32_t ci)
 {
     rtn_ckey k;
     const rtn_cust *c = &ctx->cust.c[ci];
-    if (c->flags & RTN_CF_STRID)
-        rtn__ckey_str(&k, rtn__cust_str(&ctx->cust, c), c->idlen);
-    else
-        rtn__ckey_num(&k, c->key);
+    rtn__cust_key(&k, &ctx->cust, c);
     return k;
 }
 
@@ -948,7 +945,7 @@ START_TEST(merge_split_streams)
                                               rtn__e_flags(c->ent[j]) & ~RTN_E_MRRLOSS, 0,
                                               (int32_t)rtn__e_purch(c->ent[j])),
                              RTN_OK);
-        dst->pend.set_cflags = c->flags & RTN_CF_REFERRED;
+        dst->pend.set_cflags = rtn__cust_flags(c) & RTN_CF_REFERRED;
         ck_assert_int_eq(rtn__pending_prepare(dst), RTN_OK);
         rtn__pending_commit(dst);
         cmap[i] = rtn__ctab_find(&dst->cust, &k);
@@ -1002,10 +999,10 @@ static void union_into(rtn_ctx *dst, rtn_cust *d, const rtn_cust *sc)
             j++;
         }
     }
-    rtn__free(&dst->mem, d->ent, (size_t)d->cap * sizeof(uint64_t));
+    rtn__free(&dst->mem, d->ent, (size_t)rtn__cust_cap(d) * sizeof(uint64_t));
     d->ent = e;
     d->n = n;
-    d->cap = cap;
+    rtn__cust_set_cap(d, cap);
 }
 
 START_TEST(merge_withdrawn_flow)
@@ -1033,7 +1030,7 @@ START_TEST(merge_withdrawn_flow)
     }
     for (i = 0; i < src->cust.n; i++) {
         union_into(dst, &dst->cust.c[cmap[i]], &src->cust.c[i]);
-        dst->cust.c[cmap[i]].flags |= src->cust.c[i].flags;
+        rtn__cust_add_flags(&dst->cust.c[cmap[i]], rtn__cust_flags(&src->cust.c[i]));
     }
     ck_assert_int_eq(rtn__revenue_merge(dst, src, cmap), RTN_OK);
     for (i = 0; i < src->cust.n; i++)
