@@ -54,36 +54,11 @@ static inline void su_config(rtn_config *cfg, su_alloc *a)
     cfg->allocator.user = a;
 }
 
-/* A growable byte buffer as a write callback. */
-typedef struct su_buf {
-    unsigned char *p;
-    size_t len, cap;
-    int fail_after; /* > 0: the callback fails once this many bytes are written */
-} su_buf;
-
-static inline int su_buf_write(const void *data, size_t len, void *user)
-{
-    su_buf *b = user;
-    if (b->fail_after > 0 && b->len + len > (size_t)b->fail_after)
-        return -1;
-    if (b->len + len > b->cap) {
-        size_t ncap = b->cap ? b->cap : 1024;
-        while (ncap < b->len + len)
-            ncap *= 2;
-        b->p = realloc(b->p, ncap);
-        ck_assert_ptr_nonnull(b->p);
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, data, len);
-    b->len += len;
-    return 0;
-}
-
-static inline void su_save(rtn_ctx *ctx, su_buf *b)
+static inline void su_save(rtn_ctx *ctx, tu_buf *b)
 {
     int rc;
     memset(b, 0, sizeof *b);
-    rc = rtn_snapshot_save(ctx, su_buf_write, b);
+    rc = rtn_snapshot_save(ctx, tu_buf_write, b);
     ck_assert_msg(rc == RTN_OK, "save: %d %s", rc, rtn_ctx_last_error(ctx));
 }
 

@@ -660,26 +660,6 @@ END_TEST
 
 /* ---- save / load / merge of the module's raw state -------------------------------------- */
 
-typedef struct membuf {
-    unsigned char *p;
-    size_t len, cap;
-} membuf;
-
-static int mem_write(const void *data, size_t len, void *user)
-{
-    membuf *b = user;
-    if (b->len + len > b->cap) {
-        size_t ncap = (b->len + len) * 2;
-        unsigned char *q = realloc(b->p, ncap);
-        if (q == NULL)
-            return -1;
-        b->p = q;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, data, len);
-    b->len += len;
-    return 0;
-}
 
 /* Feature events become page views: the same day entries (both only mark
  * activity), so the customer table and every contribution are the same. */
@@ -718,14 +698,14 @@ START_TEST(save_load_roundtrip)
 {
     tu_stream s;
     rtn_ctx *a = tu_ctx(NULL), *b = tu_ctx(NULL), *empty = tu_ctx(NULL), *e2 = tu_ctx(NULL);
-    membuf buf = {NULL, 0, 0}, buf2 = {NULL, 0, 0};
+    tu_buf buf = TU_BUF_INIT, buf2 = TU_BUF_INIT;
     rtn_wr w;
     rtn_rd r;
     size_t len;
     tu_stream_gen(&s, 2024, 2000, 80, 60);
     stringify_features(&s);
     tu_push_all(a, s.ev, s.n);
-    rtn__wr_init(&w, mem_write, &buf);
+    rtn__wr_init(&w, tu_buf_write, &buf);
     ck_assert_int_eq(rtn__engage_save(a, &w), RTN_OK);
     ck_assert_int_eq(rtn__wr_flush(&w), RTN_OK);
     strip_features(s.ev, s.n);
@@ -754,7 +734,7 @@ START_TEST(save_load_roundtrip)
     push_feat(b, TD(61), 500, 3);
     compare_engagement(a, b, 70);
     /* An empty context saves and loads as empty. */
-    rtn__wr_init(&w, mem_write, &buf2);
+    rtn__wr_init(&w, tu_buf_write, &buf2);
     ck_assert_int_eq(rtn__engage_save(empty, &w), RTN_OK);
     ck_assert_int_eq(rtn__wr_flush(&w), RTN_OK);
     ck_assert_uint_eq(buf2.len, 8);
@@ -774,7 +754,7 @@ END_TEST
 START_TEST(load_rejects_bad_records)
 {
     rtn_ctx *a = tu_ctx(NULL), *b = tu_ctx(NULL);
-    membuf buf = {NULL, 0, 0};
+    tu_buf buf = TU_BUF_INIT;
     rtn_wr w;
     rtn_rd r;
     unsigned char *q;
@@ -782,7 +762,7 @@ START_TEST(load_rejects_bad_records)
     push_feat(a, TD(3), 1, 7);
     tu_push(b, RTN_EV_PAGE_VIEW, TD(1), 1, 0);
     tu_push(b, RTN_EV_PAGE_VIEW, TD(3), 1, 0);
-    rtn__wr_init(&w, mem_write, &buf);
+    rtn__wr_init(&w, tu_buf_write, &buf);
     ck_assert_int_eq(rtn__engage_save(a, &w), RTN_OK);
     ck_assert_int_eq(rtn__wr_flush(&w), RTN_OK);
     /* Layout: nf=1 | kind 0 | id 7 | usage: nz=2, (b, v) x 2 | nrec=1 | f=0
@@ -999,10 +979,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(suite());
 }

@@ -907,42 +907,13 @@ END_TEST
 
 /* ---- snapshots and merge ---------------------------------------------------------- */
 
-typedef struct membuf {
-    unsigned char *p;
-    size_t len, cap, pos;
-} membuf;
-
-static int mb_write(const void *data, size_t len, void *user)
-{
-    membuf *b = user;
-    if (b->len + len > b->cap) {
-        size_t ncap = (b->len + len) * 2;
-        unsigned char *q = realloc(b->p, ncap);
-        if (q == NULL)
-            return 1;
-        b->p = q;
-        b->cap = ncap;
-    }
-    memcpy(b->p + b->len, data, len);
-    b->len += len;
-    return 0;
-}
-
-static int64_t mb_read(void *data, size_t len, void *user)
-{
-    membuf *b = user;
-    size_t k = b->len - b->pos < len ? b->len - b->pos : len;
-    memcpy(data, b->p + b->pos, k);
-    b->pos += k;
-    return (int64_t)k;
-}
 
 static rtn_ctx *round_trip(rtn_ctx *a)
 {
-    membuf b = {NULL, 0, 0, 0};
+    tu_buf b = TU_BUF_INIT;
     rtn_ctx *c = NULL;
-    ck_assert_int_eq(rtn_snapshot_save(a, mb_write, &b), RTN_OK);
-    ck_assert_int_eq(rtn_snapshot_load(&c, NULL, mb_read, &b), RTN_OK);
+    ck_assert_int_eq(rtn_snapshot_save(a, tu_buf_write, &b), RTN_OK);
+    ck_assert_int_eq(rtn_snapshot_load(&c, NULL, tu_buf_read, &b), RTN_OK);
     free(b.p);
     return c;
 }
@@ -1020,10 +991,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(suite());
 }

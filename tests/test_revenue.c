@@ -826,33 +826,13 @@ END_TEST
 
 /* ---- raw state: save / load / merge through the module hooks ------------ */
 
-typedef struct membuf {
-    unsigned char *p;
-    size_t n, cap;
-} membuf;
 
-static int mb_write(const void *data, size_t len, void *user)
+static tu_buf save_revenue(rtn_ctx *ctx)
 {
-    membuf *b = user;
-    if (b->n + len > b->cap) {
-        size_t cap = (b->n + len) * 2;
-        unsigned char *q = realloc(b->p, cap);
-        if (q == NULL)
-            return 1;
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, data, len);
-    b->n += len;
-    return 0;
-}
-
-static membuf save_revenue(rtn_ctx *ctx)
-{
-    membuf b = {NULL, 0, 0};
+    tu_buf b = TU_BUF_INIT;
     rtn_wr *w = malloc(sizeof *w);
     ck_assert_ptr_nonnull(w);
-    rtn__wr_init(w, mb_write, &b);
+    rtn__wr_init(w, tu_buf_write, &b);
     ck_assert_int_eq(rtn__revenue_save(ctx, w), RTN_OK);
     ck_assert_int_eq(rtn__wr_flush(w), RTN_OK);
     free(w);
@@ -865,7 +845,7 @@ START_TEST(save_load_roundtrip)
 {
     tu_stream s;
     rtn_ctx *a = tu_ctx(NULL), *b = tu_ctx(NULL);
-    membuf buf;
+    tu_buf buf;
     rtn_rd rd;
     char why[512];
     size_t cut;
@@ -875,25 +855,25 @@ START_TEST(save_load_roundtrip)
     buf = save_revenue(a);
     rtn__revenue_free(b);
     ck_assert(q(b, RTN_METRIC_MRR, 0, TD(200)) == 0);
-    rtn__rd_init(&rd, buf.p, buf.n);
+    rtn__rd_init(&rd, buf.p, buf.len);
     ck_assert_int_eq(rtn__revenue_load(b, &rd), RTN_OK);
-    ck_assert_uint_eq(rd.pos, buf.n);
+    ck_assert_uint_eq(rd.pos, buf.len);
     ck_assert_msg(tu_compare_all(a, b, 120, why, sizeof why) == 0, "%s", why);
     /* The loaded context keeps accepting events. */
     sub(a, TD(60), 3, 1, 42.5);
     sub(b, TD(60), 3, 1, 42.5);
     ck_assert_msg(tu_compare_all(a, b, 120, why, sizeof why) == 0, "%s", why);
     /* Every truncation is refused (and leaks nothing under ASan). */
-    for (cut = 0; cut < buf.n; cut += 1 + cut / 64) {
+    for (cut = 0; cut < buf.len; cut += 1 + cut / 64) {
         rtn__revenue_free(b);
         rtn__rd_init(&rd, buf.p, cut);
         ck_assert_int_eq(rtn__revenue_load(b, &rd), RTN_EFORMAT);
     }
     /* Flipped bytes are refused or give a valid state, never a crash. */
-    for (cut = 0; cut < buf.n; cut += 7) {
+    for (cut = 0; cut < buf.len; cut += 7) {
         buf.p[cut] ^= 0x5a;
         rtn__revenue_free(b);
-        rtn__rd_init(&rd, buf.p, buf.n);
+        rtn__rd_init(&rd, buf.p, buf.len);
         {
             int rc = rtn__revenue_load(b, &rd);
             ck_assert(rc == RTN_OK || rc == RTN_EFORMAT);
@@ -904,7 +884,7 @@ START_TEST(save_load_roundtrip)
     /* A count far beyond the data is refused before allocating. */
     buf.p[4] = buf.p[5] = buf.p[6] = 0xff;
     rtn__revenue_free(b);
-    rtn__rd_init(&rd, buf.p, buf.n);
+    rtn__rd_init(&rd, buf.p, buf.len);
     ck_assert_int_eq(rtn__revenue_load(b, &rd), RTN_EFORMAT);
     free(buf.p);
     rtn_ctx_free(a);
@@ -1161,7 +1141,7 @@ START_TEST(public_merge_and_snapshot)
 {
     tu_stream s;
     rtn_ctx *all = tu_ctx(NULL), *part[3], *ld = NULL;
-    membuf buf = {NULL, 0, 0};
+    tu_buf buf = TU_BUF_INIT;
     mem_reader rd;
     char why[512];
     size_t i;
@@ -1176,9 +1156,9 @@ START_TEST(public_merge_and_snapshot)
     ck_assert_int_eq(rtn_ctx_merge(part[0], part[2]), RTN_OK);
     ck_assert_msg(tu_compare_all(all, part[0], 120, why, sizeof why) == 0, "seed %llu merge: %s",
                   (unsigned long long)seed, why);
-    ck_assert_int_eq(rtn_snapshot_save(all, mb_write, &buf), RTN_OK);
+    ck_assert_int_eq(rtn_snapshot_save(all, tu_buf_write, &buf), RTN_OK);
     rd.p = buf.p;
-    rd.n = buf.n;
+    rd.n = buf.len;
     rd.pos = 0;
     ck_assert_int_eq(rtn_snapshot_load(&ld, NULL, mr_read, &rd), RTN_OK);
     ck_assert_msg(tu_compare_all(all, ld, 120, why, sizeof why) == 0, "seed %llu load: %s",
@@ -1232,10 +1212,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    int failed;
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(suite());
 }

@@ -20,7 +20,7 @@
 
 static const char *self_path;
 
-static rtn_ctx *load_buf(const su_buf *b, const rtn_config *cfg)
+static rtn_ctx *load_buf(const tu_buf *b, const rtn_config *cfg)
 {
     rtn_ctx *ctx = NULL;
     int rc = rtn_snapshot_load_buffer(&ctx, cfg, b->p, b->len);
@@ -46,7 +46,7 @@ static void roundtrip(const rtn_config *cfg, uint64_t seed, size_t n, uint32_t c
 {
     tu_stream s, more;
     rtn_ctx *a = tu_ctx(cfg), *b, *c = NULL;
-    su_buf buf, buf2;
+    tu_buf buf, buf2;
     su_reader rd;
     char why[512];
     int rc;
@@ -117,7 +117,7 @@ END_TEST
 START_TEST(empty_roundtrip)
 {
     rtn_ctx *a = tu_ctx(NULL), *b;
-    su_buf buf;
+    tu_buf buf;
     char why[512];
     rtn_config cfg;
     su_save(a, &buf);
@@ -140,7 +140,7 @@ START_TEST(stats_recorded)
 {
     rtn_ctx *a = tu_ctx(NULL), *b;
     rtn_stats st;
-    su_buf buf;
+    tu_buf buf;
     rtn_value v;
     tu_push(a, RTN_EV_PURCHASE, TD(9) + 5 * T_HOUR, 1, 10.0);
     tu_push(a, RTN_EV_PURCHASE, TD(2), 2, 2.5);
@@ -169,7 +169,7 @@ START_TEST(edge_cases_roundtrip)
 {
     rtn_config cfg;
     rtn_ctx *a, *b, *h[2];
-    su_buf buf;
+    tu_buf buf;
     char why[512];
     int type, k, n = 0;
     rtn_config_init(&cfg, sizeof cfg);
@@ -405,7 +405,7 @@ END_TEST
 
 /* ---- corrupt and hostile snapshots ------------------------------------------ */
 
-static void small_snapshot(su_buf *b)
+static void small_snapshot(tu_buf *b)
 {
     rtn_ctx *a = tu_ctx(NULL);
     tu_stream s;
@@ -418,7 +418,7 @@ static void small_snapshot(su_buf *b)
 
 START_TEST(every_truncation)
 {
-    su_buf b;
+    tu_buf b;
     size_t len;
     small_snapshot(&b);
     for (len = 0; len < b.len; len++) {
@@ -435,7 +435,7 @@ END_TEST
 
 START_TEST(every_bit_flip)
 {
-    su_buf b;
+    tu_buf b;
     size_t i;
     int bit;
     small_snapshot(&b);
@@ -505,7 +505,7 @@ static int load_counted(const unsigned char *p, size_t len, su_alloc *al)
 }
 
 /* Two numeric customers: 1 with events on days 1 and 2, 2 on day 3. */
-static void two_customers(su_buf *b)
+static void two_customers(tu_buf *b)
 {
     rtn_ctx *a = tu_ctx(NULL);
     tu_push(a, RTN_EV_ACQUIRE, TD(1), 1, 0);
@@ -517,7 +517,7 @@ static void two_customers(su_buf *b)
 
 START_TEST(crafted_counts)
 {
-    su_buf b;
+    tu_buf b;
     su_alloc al;
     size_t cust;
     two_customers(&b);
@@ -542,7 +542,7 @@ END_TEST
 
 START_TEST(crafted_huge_length)
 {
-    su_buf b;
+    tu_buf b;
     su_alloc al;
     rtn_config cfg;
     rtn_ctx *c = NULL;
@@ -576,7 +576,7 @@ END_TEST
 
 START_TEST(crafted_structure)
 {
-    su_buf b;
+    tu_buf b;
     su_alloc al;
     size_t cust, conf, rec1, rec2;
     unsigned char *orig;
@@ -665,7 +665,7 @@ END_TEST
  * sanitizer and valgrind runs check that), then success. */
 START_TEST(load_alloc_failures)
 {
-    su_buf b;
+    tu_buf b;
     su_alloc al;
     rtn_config cfg;
     rtn_ctx *a = tu_ctx(NULL), *c;
@@ -701,13 +701,13 @@ END_TEST
 START_TEST(save_errors)
 {
     rtn_ctx *a = tu_ctx(NULL), *c;
-    su_buf b, ok;
+    tu_buf b, ok;
     memset(&b, 0, sizeof b);
     tu_push(a, RTN_EV_PURCHASE, TD(1), 1, 5);
     b.fail_after = 20;
-    ck_assert_int_eq(rtn_snapshot_save(a, su_buf_write, &b), RTN_EIO);
+    ck_assert_int_eq(rtn_snapshot_save(a, tu_buf_write, &b), RTN_EIO);
     ck_assert_int_eq(rtn_snapshot_save(a, NULL, &b), RTN_EINVAL);
-    ck_assert_int_eq(rtn_snapshot_save(NULL, su_buf_write, &b), RTN_EINVAL);
+    ck_assert_int_eq(rtn_snapshot_save(NULL, tu_buf_write, &b), RTN_EINVAL);
     ck_assert_int_eq(rtn_snapshot_load_buffer(NULL, NULL, b.p, b.len), RTN_EINVAL);
     ck_assert_int_eq(rtn_snapshot_load(&c, NULL, NULL, NULL), RTN_EINVAL);
     /* The context is unaffected and saves fine afterwards. */
@@ -756,7 +756,7 @@ START_TEST(memory_cap_ingestion)
         static const int metrics[] = {RTN_METRIC_CUSTOMERS_END, RTN_METRIC_CUSTOMERS_NEW,
                                       RTN_METRIC_CUSTOMERS_LOST, RTN_METRIC_PURCHASES,
                                       RTN_METRIC_REVENUE};
-        su_buf b;
+        tu_buf b;
         rtn_ctx *uncapped;
         size_t m;
         for (m = 0; m < sizeof metrics / sizeof metrics[0]; m++)
@@ -807,14 +807,8 @@ static Suite *suite(void)
 
 int main(int argc, char **argv)
 {
-    SRunner *sr;
-    int failed;
     if (argc == 3 && strcmp(argv[1], "digest") == 0)
         return digest_main(argv[2]);
     self_path = argv[0];
-    sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run(suite());
 }

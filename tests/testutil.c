@@ -92,6 +92,43 @@ void tu_failing_hooks(rtn_allocator *a, tu_failing *f)
     a->user = f;
 }
 
+int tu_buf_write(const void *data, size_t len, void *user)
+{
+    tu_buf *b = user;
+    if (b->fail_after > 0 && b->len + len > b->fail_after)
+        return -1;
+    if (b->len + len > b->cap) {
+        size_t ncap = b->cap ? b->cap : 1024;
+        while (ncap < b->len + len)
+            ncap *= 2;
+        b->p = realloc(b->p, ncap);
+        ck_assert_ptr_nonnull(b->p);
+        b->cap = ncap;
+    }
+    memcpy(b->p + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+int64_t tu_buf_read(void *data, size_t len, void *user)
+{
+    tu_buf *b = user;
+    size_t k = b->len - b->pos < len ? b->len - b->pos : len;
+    memcpy(data, b->p + b->pos, k);
+    b->pos += k;
+    return (int64_t)k;
+}
+
+int tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 uint64_t tu_next(tu_rng *r)
 {
     uint64_t z = (r->s += UINT64_C(0x9e3779b97f4a7c15));

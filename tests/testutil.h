@@ -40,6 +40,20 @@ typedef struct tu_failing {
 } tu_failing;
 void tu_failing_hooks(rtn_allocator *a, tu_failing *f);
 
+/* A growable byte buffer serving as snapshot write and read callbacks. */
+typedef struct tu_buf {
+    unsigned char *p;
+    size_t len, cap;
+    size_t pos;        /* where tu_buf_read continues */
+    size_t fail_after; /* > 0: a write fails once the buffer would pass this many bytes */
+} tu_buf;
+#define TU_BUF_INIT {NULL, 0, 0, 0, 0}
+int tu_buf_write(const void *data, size_t len, void *user);
+int64_t tu_buf_read(void *data, size_t len, void *user);
+
+/* Run a suite; the process's exit status (every test file's main). */
+int tu_run(Suite *s);
+
 /* Deterministic PRNG. */
 typedef struct tu_rng {
     uint64_t s;
