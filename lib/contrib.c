@@ -132,17 +132,24 @@ static uint32_t entry_aspects(const rtn_ctx *ctx, uint64_t o, uint64_t e)
 
 static uint64_t entry_at(const uint64_t *e, uint32_t n, uint32_t bucket);
 
-/* The aspects the pending change alters, from the buckets it touches. */
-static uint32_t change_aspects(const rtn_ctx *ctx, const rtn_pending *p, const rtn_cust *c)
+/* The aspects the pending change alters, from the buckets it touches; sets
+ * *differs when any entry differs. Buckets no modification touches are
+ * copied unchanged, so comparing the touched ones compares the arrays. */
+static uint32_t change_aspects(const rtn_ctx *ctx, const rtn_pending *p, const rtn_cust *c,
+                               int *differs)
 {
     uint32_t i, m = 0;
+    *differs = 1;
     if (c == NULL)
         return RTN_A_ALL;
+    *differs = 0;
     if ((rtn__cust_flags(c) | p->set_cflags) != rtn__cust_flags(c))
         m |= RTN_A_CFLAGS;
     for (i = 0; i < p->nmods; i++) {
         uint32_t b = p->mods[i].bucket;
-        m |= entry_aspects(ctx, entry_at(c->ent, c->n, b), entry_at(p->newent, p->nnew, b));
+        uint64_t o = entry_at(c->ent, c->n, b), e = entry_at(p->newent, p->nnew, b);
+        *differs |= o != e;
+        m |= entry_aspects(ctx, o, e);
     }
     return m;
 }
@@ -384,7 +391,7 @@ int rtn__pending_prepare(rtn_ctx *ctx)
     rtn_cust *c = p->is_new ? NULL : &ctx->cust.c[p->ci];
     rtn_cust nc;
     uint32_t mask;
-    int rc;
+    int rc, differs;
 
     p->changed = 0;
     p->nrem = p->nadd = 0;
@@ -392,12 +399,10 @@ int rtn__pending_prepare(rtn_ctx *ctx)
         return RTN_OK;
     if ((rc = apply_mods(ctx, c)))
         return rc;
-    if (c && c->n == p->nnew &&
-        memcmp(c->ent, p->newent, p->nnew * sizeof(uint64_t)) == 0 &&
-        (rtn__cust_flags(c) | p->set_cflags) == rtn__cust_flags(c))
+    mask = change_aspects(ctx, p, c, &differs);
+    if (!differs && !(mask & RTN_A_CFLAGS))
         return RTN_OK;
     p->changed = 1;
-    mask = change_aspects(ctx, p, c);
 
     if (p->is_new) {
         memset(&nc, 0, sizeof(nc));
