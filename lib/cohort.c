@@ -396,7 +396,7 @@ int rtn_cohort_retention(rtn_cohort_cell *cells, int64_t *starts, int64_t *sizes
         return RTN_EINVAL;
     if (rows_out == NULL)
         return rtn__fail(ctx, RTN_EINVAL, "rows_out is NULL");
-    if ((rc = check_opts(ctx, opts)))
+    if ((rc = check_opts(ctx, opts)) || (rc = rtn__fold_query(ctx)))
         return rc;
     every = opts->every;
     bpd = rtn__buckets_per_day(ctx);
@@ -483,6 +483,8 @@ int rtn_survival(rtn_survival_point *points, size_t cap, size_t *n_out, double *
         return rtn__fail(ctx, RTN_EINVAL, "n_out is NULL, or points is NULL with cap > 0");
     if (at < 0 || at > RTN_TIME_MAX)
         return rtn__fail(ctx, RTN_ETIME, "survival instant outside 1970..2199");
+    if (rtn__fold_query(ctx))
+        return RTN_ENOMEM;
     atb = rtn__bucket(ctx, at);
     bpd = rtn__buckets_per_day(ctx);
     sv = &ctx->core.surv;

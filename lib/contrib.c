@@ -132,28 +132,6 @@ static uint32_t entry_aspects(const rtn_ctx *ctx, uint64_t o, uint64_t e)
 
 static uint64_t entry_at(const uint64_t *e, uint32_t n, uint32_t bucket);
 
-/* The aspects the pending change alters, from the buckets it touches; sets
- * *differs when any entry differs. Buckets no modification touches are
- * copied unchanged, so comparing the touched ones compares the arrays. */
-static uint32_t change_aspects(const rtn_ctx *ctx, const rtn_pending *p, const rtn_cust *c,
-                               int *differs)
-{
-    uint32_t i, m = 0;
-    *differs = 1;
-    if (c == NULL)
-        return RTN_A_ALL;
-    *differs = 0;
-    if ((rtn__cust_flags(c) | p->set_cflags) != rtn__cust_flags(c))
-        m |= RTN_A_CFLAGS;
-    for (i = 0; i < p->nmods; i++) {
-        uint32_t b = p->mods[i].bucket;
-        uint64_t o = entry_at(c->ent, c->n, b), e = entry_at(p->newent, p->nnew, b);
-        *differs |= o != e;
-        m |= entry_aspects(ctx, o, e);
-    }
-    return m;
-}
-
 /* Items compare as two 64-bit keys: (kind, a) then (b, c). */
 static inline uint64_t key_hi(const rtn_citem *x)
 {
@@ -385,29 +363,111 @@ static int changes_nothing(const rtn_pending *p, const rtn_cust *c)
     return 1;
 }
 
+/* Whether the entries after the change differ from the customer's: only
+ * the buckets a modification touches can. */
+static int entries_differ(const rtn_pending *p, const rtn_cust *c)
+{
+    uint32_t i;
+    for (i = 0; i < p->nmods; i++) {
+        uint32_t b = p->mods[i].bucket;
+        if (entry_at(c->ent, c->n, b) != entry_at(p->newent, p->nnew, b))
+            return 1;
+    }
+    return 0;
+}
+
+/* Grow the saved-entries buffer of dirty customers to hold `need`. */
+static int grow_saved(rtn_ctx *ctx, uint64_t need)
+{
+    uint64_t ncap = ctx->dirty_ecap ? ctx->dirty_ecap : 1024;
+    uint64_t *q;
+    if (need <= ctx->dirty_ecap)
+        return RTN_OK;
+    while (ncap < need)
+        ncap *= 2;
+    if (ncap > SIZE_MAX / sizeof(uint64_t))
+        return RTN_ENOMEM;
+    q = rtn__realloc(&ctx->mem, ctx->dirty_ent, (size_t)ctx->dirty_ecap * sizeof(uint64_t),
+                     (size_t)ncap * sizeof(uint64_t));
+    if (q == NULL)
+        return RTN_ENOMEM;
+    ctx->dirty_ent = q;
+    ctx->dirty_ecap = ncap;
+    return RTN_OK;
+}
+
+/* The aspects in which two entry arrays differ. */
+static uint32_t entries_aspects(const rtn_ctx *ctx, const uint64_t *a, uint32_t na,
+                                const uint64_t *b, uint32_t nb)
+{
+    uint32_t i = 0, j = 0, m = 0;
+    while (i < na || j < nb) {
+        uint32_t ba = i < na ? rtn__e_bucket(a[i]) : UINT32_MAX;
+        uint32_t bb = j < nb ? rtn__e_bucket(b[j]) : UINT32_MAX;
+        uint64_t o = 0, e = 0;
+        if (i < na && ba <= bb)
+            o = a[i++];
+        if (j < nb && bb <= ba)
+            e = b[j++];
+        if (o != e)
+            m |= entry_aspects(ctx, o, e);
+    }
+    return m;
+}
+
+/* The contribution difference of the pending change, computed and reserved
+ * now: with a memory cap, the cap is checked by the push itself, never by a
+ * later query. */
+static int prepare_now(rtn_ctx *ctx, const rtn_cust *c)
+{
+    rtn_pending *p = &ctx->pend;
+    rtn_cust nc;
+    uint32_t mask = RTN_A_ALL;
+    int rc;
+    if (c) {
+        nc = *c;
+        mask = entries_aspects(ctx, c->ent, c->n, p->newent, p->nnew);
+        if ((rtn__cust_flags(c) | p->set_cflags) != rtn__cust_flags(c))
+            mask |= RTN_A_CFLAGS;
+        if ((rc = generate(ctx, c, c->ent, c->n, &ctx->old_items, mask)))
+            return rc;
+    } else {
+        memset(&nc, 0, sizeof(nc));
+        ctx->old_items.n = 0;
+    }
+    rtn__cust_add_flags(&nc, p->set_cflags);
+    if ((rc = generate(ctx, &nc, p->newent, p->nnew, &ctx->new_items, mask)))
+        return rc;
+    diff_lists(&ctx->old_items, &ctx->new_items);
+    if ((rc = reserve_items(ctx, &ctx->new_items)))
+        return rc;
+    p->now = 1;
+    return RTN_OK;
+}
+
+/* A change only edits the customer's entries: the first change since the
+ * last fold saves the entries its applied contributions come from, and
+ * rtn__fold applies the difference once for all the changes in between.
+ * A customer with events on many days thus costs one regeneration per
+ * fold instead of one per changing event. */
 int rtn__pending_prepare(rtn_ctx *ctx)
 {
     rtn_pending *p = &ctx->pend;
     rtn_cust *c = p->is_new ? NULL : &ctx->cust.c[p->ci];
-    rtn_cust nc;
-    uint32_t mask;
-    int rc, differs;
+    int rc;
 
     p->changed = 0;
-    p->nrem = p->nadd = 0;
+    p->now = 0;
     if (c && changes_nothing(p, c))
         return RTN_OK;
     if ((rc = apply_mods(ctx, c)))
         return rc;
-    mask = change_aspects(ctx, p, c, &differs);
-    if (!differs && !(mask & RTN_A_CFLAGS))
+    if (c && !entries_differ(p, c) &&
+        (rtn__cust_flags(c) | p->set_cflags) == rtn__cust_flags(c))
         return RTN_OK;
     p->changed = 1;
 
     if (p->is_new) {
-        memset(&nc, 0, sizeof(nc));
-        if (p->key.s)
-            nc.meta = RTN_CF_STRID << 24;
         if ((rc = rtn__ctab_reserve(&ctx->mem, &ctx->cust, &p->key)))
             return rc;
         if (p->fresh_cap < p->nnew) {
@@ -417,26 +477,22 @@ int rtn__pending_prepare(rtn_ctx *ctx)
             if ((rc = grow_entries(&ctx->mem, &p->fresh, &p->fresh_cap, p->nnew)))
                 return rc;
         }
-        ctx->old_items.n = 0;
     } else {
-        nc = *c;
         uint32_t cap = rtn__cust_cap(c);
         rc = grow_entries(&ctx->mem, &c->ent, &cap, p->nnew);
         rtn__cust_set_cap(c, cap);
         if (rc)
             return rc;
-        if ((rc = generate(ctx, c, c->ent, c->n, &ctx->old_items, mask)))
-            return rc;
+        if (rtn__cust_flags(c) & RTN_CF_DIRTY)
+            return RTN_OK;
     }
-    rtn__cust_add_flags(&nc, p->set_cflags);
-    if ((rc = generate(ctx, &nc, p->newent, p->nnew, &ctx->new_items, mask)))
-        return rc;
-    diff_lists(&ctx->old_items, &ctx->new_items);
-    if ((rc = reserve_items(ctx, &ctx->new_items)))
-        return rc;
-    p->nrem = ctx->old_items.n;
-    p->nadd = ctx->new_items.n;
-    return RTN_OK;
+    if (ctx->mem.cap)
+        return prepare_now(ctx, c);
+    if (ctx->ndirty == ctx->dirty_cap &&
+        rtn__grow(&ctx->mem, (void **)&ctx->dirty, &ctx->dirty_cap, ctx->ndirty + 1,
+                  sizeof(rtn_dirty)))
+        return RTN_ENOMEM;
+    return grow_saved(ctx, ctx->dirty_len + (c ? c->n : 0));
 }
 
 void rtn__pending_commit(rtn_ctx *ctx)
@@ -456,13 +512,84 @@ void rtn__pending_commit(rtn_ctx *ctx)
     } else {
         c = &ctx->cust.c[p->ci];
     }
+    if (p->now) {
+        apply_items(ctx, &ctx->old_items, -1);
+        apply_items(ctx, &ctx->new_items, +1);
+        p->now = 0;
+    } else if (!(rtn__cust_flags(c) & RTN_CF_DIRTY)) {
+        rtn_dirty *d = &ctx->dirty[ctx->ndirty++];
+        d->ci = p->ci;
+        d->n = c->n;
+        d->cflags = rtn__cust_flags(c);
+        d->pad = 0;
+        d->off = ctx->dirty_len;
+        if (c->n)
+            memcpy(ctx->dirty_ent + ctx->dirty_len, c->ent, c->n * sizeof(uint64_t));
+        ctx->dirty_len += c->n;
+        rtn__cust_add_flags(c, RTN_CF_DIRTY);
+    }
     rtn__cust_add_flags(c, p->set_cflags);
     if (p->nnew)
         memcpy(c->ent, p->newent, p->nnew * sizeof(uint64_t));
     c->n = p->nnew;
-    apply_items(ctx, &ctx->old_items, -1);
-    apply_items(ctx, &ctx->new_items, +1);
     p->changed = 0;
+}
+
+int rtn__fold(rtn_ctx *ctx)
+{
+    int rc;
+    while (ctx->ndirty) {
+        const rtn_dirty *d = &ctx->dirty[ctx->ndirty - 1];
+        rtn_cust *c = &ctx->cust.c[d->ci];
+        rtn_cust oc = *c;
+        const uint64_t *old = ctx->dirty_ent + d->off;
+        uint32_t mask = RTN_A_ALL;
+        if (d->n) {
+            mask = entries_aspects(ctx, old, d->n, c->ent, c->n);
+            if ((rtn__cust_flags(c) & RTN_CF_ALL) != (d->cflags & RTN_CF_ALL))
+                mask |= RTN_A_CFLAGS;
+        }
+        oc.meta = (oc.meta & RTN_CUST_CAP_MAX) | (d->cflags << 24);
+        if ((rc = generate(ctx, &oc, old, d->n, &ctx->old_items, mask)) ||
+            (rc = generate(ctx, c, c->ent, c->n, &ctx->new_items, mask)))
+            return rc;
+        diff_lists(&ctx->old_items, &ctx->new_items);
+        if ((rc = reserve_items(ctx, &ctx->new_items)))
+            return rc;
+        apply_items(ctx, &ctx->old_items, -1);
+        apply_items(ctx, &ctx->new_items, +1);
+        c->meta &= ~(RTN_CF_DIRTY << 24);
+        ctx->dirty_len = d->off;
+        ctx->ndirty--;
+    }
+    /* Keep small buffers for the next changes; give large ones back. */
+    if (ctx->dirty_ecap > 4096)
+        rtn__fold_release(ctx);
+    return RTN_OK;
+}
+
+int rtn__fold_query(rtn_ctx *ctx)
+{
+    int rc = rtn__fold(ctx);
+    if (rc)
+        return rtn__fail(ctx, rc,
+                         "out of memory (or over the memory cap of %llu bytes) applying "
+                         "the changes of %u customers",
+                         (unsigned long long)ctx->mem.cap, (unsigned)ctx->ndirty);
+    return RTN_OK;
+}
+
+void rtn__fold_release(rtn_ctx *ctx)
+{
+    if (ctx->ndirty)
+        return;
+    rtn__free(&ctx->mem, ctx->dirty, (size_t)ctx->dirty_cap * sizeof(rtn_dirty));
+    rtn__free(&ctx->mem, ctx->dirty_ent, (size_t)ctx->dirty_ecap * sizeof(uint64_t));
+    ctx->dirty = NULL;
+    ctx->dirty_ent = NULL;
+    ctx->dirty_cap = 0;
+    ctx->dirty_ecap = 0;
+    ctx->dirty_len = 0;
 }
 
 int rtn__contrib_reserve_customer(rtn_ctx *ctx, uint32_t ci)

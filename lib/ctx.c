@@ -195,6 +195,8 @@ void rtn__ctx_free_contents(rtn_ctx *ctx)
     rtn__free(&ctx->mem, ctx->new_items.v, (size_t)ctx->new_items.cap * sizeof(rtn_citem));
     rtn__free(&ctx->mem, ctx->ivl_buf, (size_t)ctx->ivl_cap * sizeof(rtn_ivl));
     rtn__free(&ctx->mem, ctx->ivl_buf2, (size_t)ctx->ivl_cap2 * sizeof(rtn_ivl));
+    ctx->ndirty = 0;
+    rtn__fold_release(ctx);
 }
 
 void rtn_ctx_free(rtn_ctx *ctx)

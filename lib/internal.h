@@ -124,6 +124,9 @@ static inline uint64_t rtn__e_make(uint32_t bucket, uint32_t purch, uint32_t fla
 #define RTN_CF_STRID 1u    /* key is an arena offset of a byte-string id */
 #define RTN_CF_REFERRED 2u /* an acquire event carried a referrer */
 #define RTN_CF_ALL 3u      /* every known flag: snapshot loading refuses others */
+/* Internal, never saved: the customer changed since its contributions were
+ * last applied (it has a record in ctx->dirty). */
+#define RTN_CF_DIRTY 0x80u
 
 /* 24 bytes a customer. A string id sits in the arena after its 16-bit
  * length; the entry capacity shares a word with the customer flags. */
@@ -294,8 +297,18 @@ typedef struct rtn_pending {
     uint64_t *fresh;      /* entry array reserved for a new customer */
     uint32_t fresh_cap;
     int changed;          /* the entries or customer flags change */
-    uint32_t nrem, nadd;  /* contribution diff: ctx->old_items, ctx->new_items */
+    int now;              /* contributions applied by the commit (memory cap) */
 } rtn_pending;
+
+/* A customer whose entries changed since its contributions were applied:
+ * the entries and customer flags its applied contributions come from. */
+typedef struct rtn_dirty {
+    uint32_t ci;      /* customer index */
+    uint32_t n;       /* entries then */
+    uint32_t cflags;  /* RTN_CF_* then */
+    uint32_t pad;
+    uint64_t off;     /* first of them in ctx->dirty_ent */
+} rtn_dirty;
 
 /* Status intervals of a customer's entries (used by every generator). */
 int rtn__status_intervals(rtn_ctx *ctx, const uint64_t *ent, uint32_t n,
@@ -307,8 +320,17 @@ int rtn__pending_mod(rtn_ctx *ctx, uint32_t bucket, uint32_t set,
 /* Compute the new entries and the contribution diff; reserve everything
  * applying it needs. Fails without changing anything observable. */
 int rtn__pending_prepare(rtn_ctx *ctx);
-/* Apply a prepared change. Cannot fail. */
+/* Apply a prepared change to the entries (the customer becomes dirty; its
+ * contributions follow at the next rtn__fold). Cannot fail. */
 void rtn__pending_commit(rtn_ctx *ctx);
+/* Apply the contribution differences of every dirty customer, one customer
+ * at a time (each step whole or not at all). Every reader of contribution
+ * accumulators calls this first. RTN_ENOMEM leaves the rest dirty. */
+int rtn__fold(rtn_ctx *ctx);
+/* rtn__fold for a reading call: records the error detail. */
+int rtn__fold_query(rtn_ctx *ctx);
+/* Release the dirty list (when empty) and its saved entries. */
+void rtn__fold_release(rtn_ctx *ctx);
 /* Re-contribute a customer from scratch (sign +1 adds, -1 removes); used by
  * snapshot loading and merge. Needs a prior successful reserve via
  * rtn__contrib_reserve_customer. */
@@ -486,6 +508,11 @@ struct rtn_ctx {
     uint32_t ivl_cap;
     rtn_ivl *ivl_buf2;
     uint32_t ivl_cap2;
+    /* customers changed since their contributions were applied */
+    rtn_dirty *dirty;
+    uint32_t ndirty, dirty_cap;
+    uint64_t *dirty_ent;    /* their entries then, back to back */
+    uint64_t dirty_len, dirty_ecap;
     char err[256];
 };
 

@@ -171,6 +171,16 @@ void rtn__pending_begin(rtn_ctx *ctx, const rtn_ckey *key)
     p->changed = 0;
 }
 
+static int prepare(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *key, uint32_t b)
+{
+    int rc;
+    rtn__pending_begin(ctx, key);
+    if ((rc = core_prepare(ctx, ev, b)) || (rc = rtn__engage_prepare(ctx, ev, b)) ||
+        (rc = rtn__journey_prepare(ctx, ev, b)) || (rc = rtn__revenue_prepare(ctx, ev, b)))
+        return rc;
+    return rtn__pending_prepare(ctx);
+}
+
 static int push_one(rtn_ctx *ctx, const rtn_event *ev)
 {
     rtn_ckey key;
@@ -183,10 +193,14 @@ static int push_one(rtn_ctx *ctx, const rtn_event *ev)
         rtn__ckey_str(&key, ev->customer_str, ev->customer_len);
     else
         rtn__ckey_num(&key, ev->customer);
-    rtn__pending_begin(ctx, &key);
-    if ((rc = core_prepare(ctx, ev, b)) || (rc = rtn__engage_prepare(ctx, ev, b)) ||
-        (rc = rtn__journey_prepare(ctx, ev, b)) || (rc = rtn__revenue_prepare(ctx, ev, b)) ||
-        (rc = rtn__pending_prepare(ctx))) {
+    rc = prepare(ctx, ev, &key, b);
+    /* Entries saved for the next fold hold memory: fold them and try again
+     * before giving up. */
+    if (rc == RTN_ENOMEM && ctx->ndirty && rtn__fold(ctx) == RTN_OK) {
+        rtn__fold_release(ctx);
+        rc = prepare(ctx, ev, &key, b);
+    }
+    if (rc) {
         if (rc == RTN_ENOMEM)
             rtn__fail(ctx, rc, "out of memory (or over the memory cap of %llu bytes) pushing an event",
                       (unsigned long long)ctx->mem.cap);

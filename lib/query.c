@@ -214,7 +214,7 @@ int rtn_query(rtn_value *out, rtn_ctx *ctx, int metric, int64_t from, int64_t to
         return RTN_EINVAL;
     if (!out_ok(out))
         return rtn__fail(ctx, RTN_EINVAL, "result is NULL or its size is unknown: use rtn_value_init");
-    if ((rc = check_query(ctx, metric, from, to, opts)))
+    if ((rc = check_query(ctx, metric, from, to, opts)) || (rc = rtn__fold_query(ctx)))
         return rc;
     memset(&v, 0, sizeof(v));
     rc = compute(ctx, metric, rtn__bucket(ctx, from), rtn__bucket(ctx, to), opts, &v);
@@ -238,7 +238,7 @@ int rtn_query_series(rtn_value *out, size_t cap, size_t *n_out, rtn_ctx *ctx, in
         return rtn__fail(ctx, RTN_EINVAL, "n_out is NULL, or out is NULL or not initialised");
     if (every < RTN_EVERY_DAY || every > RTN_EVERY_QUARTER)
         return rtn__fail(ctx, RTN_EPERIOD, "unknown series bucket %d", every);
-    if ((rc = check_query(ctx, metric, from, to, opts)))
+    if ((rc = check_query(ctx, metric, from, to, opts)) || (rc = rtn__fold_query(ctx)))
         return rc;
     fb = rtn__bucket(ctx, from);
     tb = rtn__bucket(ctx, to);

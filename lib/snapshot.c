@@ -92,7 +92,7 @@ static void save_customers(const rtn_ctx *ctx, rtn_wr *w)
     rtn__wr_u32(w, t->n);
     for (i = 0; i < t->n; i++) {
         const rtn_cust *c = &t->c[i];
-        rtn__wr_u32(w, rtn__cust_flags(c));
+        rtn__wr_u32(w, rtn__cust_flags(c) & RTN_CF_ALL);
         if (rtn__cust_flags(c) & RTN_CF_STRID) {
             rtn__wr_u32(w, rtn__cust_idlen(t, c));
             rtn__wr_bytes(w, rtn__cust_str(t, c), rtn__cust_idlen(t, c));
@@ -807,7 +807,7 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
     for (i = 0; i < st->n && rc == RTN_OK; i++) {
         rtn_cust *dc = &t->c[cmap[i]];
         if ((rc = union_entries(w, dc, &st->c[i])) == RTN_OK)
-            rtn__cust_add_flags(dc, rtn__cust_flags(&st->c[i]));
+            rtn__cust_add_flags(dc, rtn__cust_flags(&st->c[i]) & RTN_CF_ALL);
     }
     if (rc == RTN_OK &&
         (rc = fen_merge(&w->mem, &w->core.purchases, &src->core.purchases)) == RTN_OK &&

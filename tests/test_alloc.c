@@ -89,7 +89,8 @@ static void compare(rtn_ctx *a, rtn_ctx *b, hooks *h, long k, const char *when)
 }
 
 /* Queries and series along the way: they change nothing, and one that
- * allocates (a survival curve) fails only with RTN_ENOMEM. */
+ * allocates (applying pushed changes, a survival curve) fails only with
+ * RTN_ENOMEM. */
 static void some_queries(rtn_ctx *ctx, const hooks *h)
 {
     rtn_value v[8];
@@ -99,7 +100,16 @@ static void some_queries(rtn_ctx *ctx, const hooks *h)
     int rc;
     for (i = 0; i < 8; i++)
         rtn_value_init(&v[i], sizeof v[i]);
-    ck_assert_int_eq(rtn_query(&v[0], ctx, RTN_METRIC_RETENTION_RATE, TD(3), TD(20), NULL), RTN_OK);
+    /* The first query applies the changes pushed since the last one, which
+     * may need memory: it fails only with RTN_ENOMEM, only by the injected
+     * failure, and the same query then succeeds. */
+    rc = rtn_query(&v[0], ctx, RTN_METRIC_RETENTION_RATE, TD(3), TD(20), NULL);
+    ck_assert_msg(rc == RTN_OK || (rc == RTN_ENOMEM && h->failed == before + 1), "query: %d", rc);
+    if (rc == RTN_ENOMEM) {
+        before = h->failed;
+        ck_assert_int_eq(rtn_query(&v[0], ctx, RTN_METRIC_RETENTION_RATE, TD(3), TD(20), NULL),
+                         RTN_OK);
+    }
     ck_assert_int_eq(rtn_query(&v[0], ctx, RTN_METRIC_REPEAT_PURCHASE_RATIO, TD(0), TD(30), NULL),
                      RTN_OK);
     ck_assert_int_eq(rtn_query_series(v, 8, &n, ctx, RTN_METRIC_CHURN_RATE_EXISTING, TD(0), TD(35),
@@ -133,7 +143,9 @@ static long run(long k, const tu_stream *s)
         long before = h.failed;
         rc = rtn_push(ctx, &s->ev[i]);
         if (rc == RTN_OK) {
-            ck_assert_int_eq(h.failed, before);
+            /* A push whose allocation fails applies the changes pushed
+             * before it, releasing their memory, and tries once more. */
+            ck_assert_int_le(h.failed, before + 1);
             tu_push_ev(ref, &s->ev[i]);
         } else {
             ck_assert_msg(rc == RTN_ENOMEM, "k=%ld event %zu: %d %s", k, i, rc,
