@@ -27,8 +27,11 @@ uint64_t rtn__hash_bytes(const void *p, size_t n, uint64_t seed)
         h = rtn__hash_u64(h ^ w);
     }
     if (i < n) {
+        /* The last 1..7 bytes, little-endian (no call for a short copy). */
         uint64_t w = 0;
-        memcpy(&w, s + i, n - i);
+        size_t k;
+        for (k = n - i; k > 0; k--)
+            w = w << 8 | s[i + k - 1];
         h = rtn__hash_u64(h ^ w ^ UINT64_C(0x5bd1e995));
     }
     return rtn__hash_u64(h);
@@ -113,29 +116,38 @@ static uint64_t cust_hash(const rtn_ctab *t, const rtn_cust *c)
     return k.hash;
 }
 
+/* An index slot: the high half of the key's hash above the record index
+ * + 1, so a probe reads a record only when the hashes agree. */
+static inline uint64_t slot_of(uint64_t hash, uint32_t rec)
+{
+    return (hash & UINT64_C(0xffffffff00000000)) | (uint64_t)(rec + 1);
+}
+
 uint32_t rtn__ctab_find(const rtn_ctab *t, const rtn_ckey *k)
 {
     uint32_t mask, i;
+    uint64_t tag = k->hash & UINT64_C(0xffffffff00000000);
     if (t->icap == 0)
         return UINT32_MAX;
     mask = t->icap - 1;
     i = (uint32_t)k->hash & mask;
     for (;;) {
-        uint32_t v = t->idx[i];
-        if (v == 0)
+        uint64_t v = t->idx[i];
+        uint32_t rec = (uint32_t)v;
+        if (rec == 0)
             return UINT32_MAX;
-        if (key_eq(t, &t->c[v - 1], k))
-            return v - 1;
+        if ((v & UINT64_C(0xffffffff00000000)) == tag && key_eq(t, &t->c[rec - 1], k))
+            return rec - 1;
         i = (i + 1) & mask;
     }
 }
 
-static void index_put(uint32_t *idx, uint32_t icap, uint64_t hash, uint32_t rec)
+static void index_put(uint64_t *idx, uint32_t icap, uint64_t hash, uint32_t rec)
 {
     uint32_t mask = icap - 1, i = (uint32_t)hash & mask;
     while (idx[i] != 0)
         i = (i + 1) & mask;
-    idx[i] = rec + 1;
+    idx[i] = slot_of(hash, rec);
 }
 
 int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k)
@@ -153,15 +165,15 @@ int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k)
     }
     if ((uint64_t)(t->n + 1) * 4 > (uint64_t)t->icap * 3) {
         uint32_t ncap = t->icap ? t->icap * 2 : 64, i;
-        uint32_t *idx;
+        uint64_t *idx;
         if (ncap == 0)
             return RTN_ENOMEM;
-        idx = rtn__calloc(m, (size_t)ncap * sizeof(uint32_t));
+        idx = rtn__calloc(m, (size_t)ncap * sizeof(uint64_t));
         if (idx == NULL)
             return RTN_ENOMEM;
         for (i = 0; i < t->n; i++)
             index_put(idx, ncap, cust_hash(t, &t->c[i]), i);
-        rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint32_t));
+        rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint64_t));
         t->idx = idx;
         t->icap = ncap;
     }
@@ -190,7 +202,7 @@ void rtn__ctab_free(rtn_mem *m, rtn_ctab *t)
     for (i = 0; i < t->n; i++)
         rtn__free(m, t->c[i].ent, (size_t)rtn__cust_cap(&t->c[i]) * sizeof(uint64_t));
     rtn__free(m, t->c, (size_t)t->cap * sizeof(rtn_cust));
-    rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint32_t));
+    rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint64_t));
     rtn__free(m, t->ids.p, (size_t)t->ids.cap);
     memset(t, 0, sizeof(*t));
 }

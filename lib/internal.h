@@ -150,7 +150,7 @@ static inline void rtn__cust_add_flags(rtn_cust *c, uint32_t f) { c->meta |= f <
 typedef struct rtn_ctab {
     rtn_cust *c;
     uint32_t n, cap;  /* records */
-    uint32_t *idx;    /* open addressing: record index + 1, 0 = empty */
+    uint64_t *idx;    /* open addressing: hash tag << 32 | record index + 1, 0 = empty */
     uint32_t icap;    /* power of two */
     rtn_arena ids;
 } rtn_ctab;

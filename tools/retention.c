@@ -185,14 +185,261 @@ static void progress(const char *path, uint64_t rows, double t0, int final)
             dt > 0 ? (double)rows / dt : 0.0);
 }
 
-/* Read every file into ctx (or only parse them when ctx is NULL). */
+/* Rows are read into chunks and pushed sorted by customer: the results do
+ * not depend on the order of events, and a customer's events pushed one
+ * after the other find its records in the cache. */
+#define CHUNK_ROWS 262144
+
+/* A bad row, reported when its chunk is done, in line order. */
+typedef struct row_msg {
+    uint64_t line;
+    char *text;
+} row_msg;
+
+typedef struct chunk {
+    rtn_event *ev;     /* string pointers are set from the offsets at flush */
+    size_t *coff, *roff; /* offsets of the customer and ref bytes (SIZE_MAX: none) */
+    uint64_t *line;
+    uint64_t *key, *tmp; /* sort keys: customer hash << 32 | row */
+    size_t *cnt;       /* radix counts, 65536 */
+    rtn_event *sev;    /* the rows in push order, strings in sbytes */
+    uint64_t *sline;
+    char *sbytes;
+    size_t sbcap;
+    size_t n, cap;
+    char *bytes;
+    size_t nb, bcap;
+    row_msg *msg;
+    size_t nmsg, mcap;
+} chunk;
+
+static void chunk_free(chunk *c)
+{
+    size_t i;
+    for (i = 0; i < c->nmsg; i++)
+        free(c->msg[i].text);
+    free(c->ev);
+    free(c->coff);
+    free(c->roff);
+    free(c->line);
+    free(c->key);
+    free(c->tmp);
+    free(c->cnt);
+    free(c->sev);
+    free(c->sline);
+    free(c->sbytes);
+    free(c->bytes);
+    free(c->msg);
+    memset(c, 0, sizeof(*c));
+}
+
+static int chunk_init(chunk *c, size_t cap)
+{
+    memset(c, 0, sizeof(*c));
+    c->cap = cap;
+    c->ev = malloc(cap * sizeof(*c->ev));
+    c->coff = malloc(cap * sizeof(*c->coff));
+    c->roff = malloc(cap * sizeof(*c->roff));
+    c->line = malloc(cap * sizeof(*c->line));
+    c->key = malloc(cap * sizeof(*c->key));
+    c->tmp = malloc(cap * sizeof(*c->tmp));
+    c->cnt = malloc(65536 * sizeof(*c->cnt));
+    c->sev = malloc(cap * sizeof(*c->sev));
+    c->sline = malloc(cap * sizeof(*c->sline));
+    if (!c->ev || !c->coff || !c->roff || !c->line || !c->key || !c->tmp || !c->cnt || !c->sev ||
+        !c->sline) {
+        chunk_free(c);
+        return -1;
+    }
+    return 0;
+}
+
+/* Copy n bytes into the chunk; returns their offset or SIZE_MAX. */
+static size_t chunk_bytes(chunk *c, const char *p, size_t n)
+{
+    size_t off = c->nb;
+    if (c->nb + n > c->bcap) {
+        size_t ncap = c->bcap ? c->bcap : 65536;
+        char *q;
+        while (ncap < c->nb + n)
+            ncap *= 2;
+        if ((q = realloc(c->bytes, ncap)) == NULL)
+            return SIZE_MAX;
+        c->bytes = q;
+        c->bcap = ncap;
+    }
+    if (n)
+        memcpy(c->bytes + off, p, n);
+    c->nb += n;
+    return off;
+}
+
+static int chunk_msg(chunk *c, uint64_t line, const char *text)
+{
+    if (c->nmsg == c->mcap) {
+        size_t ncap = c->mcap ? c->mcap * 2 : 16;
+        row_msg *q = realloc(c->msg, ncap * sizeof(*q));
+        if (q == NULL)
+            return -1;
+        c->msg = q;
+        c->mcap = ncap;
+    }
+    if ((c->msg[c->nmsg].text = strdup(text)) == NULL)
+        return -1;
+    c->msg[c->nmsg++].line = line;
+    return 0;
+}
+
+/* Add a parsed row (its strings are copied). */
+static int chunk_add(chunk *c, const rtn_event *ev, uint64_t line)
+{
+    size_t i = c->n;
+    c->ev[i] = *ev;
+    c->coff[i] = c->roff[i] = SIZE_MAX;
+    if (ev->customer_str &&
+        (c->coff[i] = chunk_bytes(c, ev->customer_str, ev->customer_len)) == SIZE_MAX)
+        return -1;
+    if (ev->ref_str && (c->roff[i] = chunk_bytes(c, ev->ref_str, ev->ref_len)) == SIZE_MAX)
+        return -1;
+    c->line[i] = line;
+    c->n++;
+    return 0;
+}
+
+static uint32_t id_hash(const char *p, size_t n)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    size_t i;
+    for (i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * UINT64_C(0x100000001b3);
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Put the rows in push order, by customer hash (a stable sort: two 16-bit
+ * radix passes), into sev / sline / sbytes: the push loop then reads
+ * memory in order, and the gather's independent reads overlap. */
+static int chunk_sort(chunk *c)
+{
+    size_t i, *cnt = c->cnt, nb = 0;
+    int pass;
+    if (c->nb > c->sbcap) {
+        char *q = realloc(c->sbytes, c->bcap);
+        if (q == NULL)
+            return -1;
+        c->sbytes = q;
+        c->sbcap = c->bcap;
+    }
+    for (i = 0; i < c->n; i++) {
+        const rtn_event *ev = &c->ev[i];
+        uint32_t h = c->coff[i] != SIZE_MAX
+                         ? id_hash(c->bytes + c->coff[i], ev->customer_len)
+                         : (uint32_t)(ev->customer * UINT64_C(0x9e3779b97f4a7c15) >> 32);
+        c->key[i] = (uint64_t)h << 32 | i;
+    }
+    for (pass = 0; pass < 2 && c->n > 1; pass++) {
+        int shift = 32 + 16 * pass;
+        size_t sum = 0;
+        uint64_t *t;
+        memset(cnt, 0, 65536 * sizeof(*cnt));
+        for (i = 0; i < c->n; i++)
+            cnt[(c->key[i] >> shift) & 0xffff]++;
+        for (i = 0; i < 65536; i++) {
+            size_t k = cnt[i];
+            cnt[i] = sum;
+            sum += k;
+        }
+        for (i = 0; i < c->n; i++)
+            c->tmp[cnt[(c->key[i] >> shift) & 0xffff]++] = c->key[i];
+        t = c->key;
+        c->key = c->tmp;
+        c->tmp = t;
+    }
+    for (i = 0; i < c->n; i++) {
+        size_t k = (size_t)(c->key[i] & 0xffffffffu);
+        rtn_event *ev = &c->sev[i];
+        *ev = c->ev[k];
+        c->sline[i] = c->line[k];
+        if (c->coff[k] != SIZE_MAX) {
+            memcpy(c->sbytes + nb, c->bytes + c->coff[k], ev->customer_len);
+            ev->customer_str = c->sbytes + nb;
+            nb += ev->customer_len;
+        }
+        if (c->roff[k] != SIZE_MAX) {
+            memcpy(c->sbytes + nb, c->bytes + c->roff[k], ev->ref_len);
+            ev->ref_str = c->sbytes + nb;
+            nb += ev->ref_len;
+        }
+    }
+    return 0;
+}
+
+static int cmp_msg(const void *a, const void *b)
+{
+    const row_msg *x = a, *y = b;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Push a chunk's rows (sorted by customer) and report its bad rows in line
+ * order. Returns EX_OK, or the exit code that ends the run. */
+static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char *shown)
+{
+    size_t i;
+    int rc = EX_OK;
+    if (ctx && c->n && chunk_sort(c)) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return EX_FAIL;
+    }
+    for (i = 0; ctx && i < c->n; i++) {
+        int prc = rtn_push(ctx, &c->sev[i]);
+        if (prc == RTN_ENOMEM) {
+            fprintf(stderr, "%s: %s:%llu: %s\n", prog, shown, (unsigned long long)c->sline[i],
+                    rtn_ctx_last_error(ctx));
+            rc = EX_FAIL;
+            break;
+        }
+        if (prc != RTN_OK && chunk_msg(c, c->sline[i], rtn_ctx_last_error(ctx))) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            rc = EX_FAIL;
+            break;
+        }
+    }
+    if (c->nmsg > 1)
+        qsort(c->msg, c->nmsg, sizeof(*c->msg), cmp_msg);
+    for (i = 0; i < c->nmsg && rc == EX_OK; i++) {
+        r->bad++;
+        if (o->max_messages == 0 || r->bad <= (uint64_t)o->max_messages)
+            fprintf(stderr, "%s:%llu: %s\n", shown, (unsigned long long)c->msg[i].line,
+                    c->msg[i].text);
+        else if (r->bad == (uint64_t)o->max_messages + 1 && !o->strict)
+            fprintf(stderr, "%s: further bad rows are counted, not shown\n", prog);
+        if (o->strict) {
+            fprintf(stderr, "%s: stopping at the first bad row (--strict)\n", prog);
+            rc = EX_DATA;
+        }
+    }
+    for (i = 0; i < c->nmsg; i++)
+        free(c->msg[i].text);
+    c->nmsg = 0;
+    c->n = 0;
+    c->nb = 0;
+    return rc;
+}
+
+/* Read every file into ctx (or only parse them when ctx is NULL). Under
+ * --strict, rows are pushed one at a time, in order, so that the run stops
+ * at the first bad one with nothing after it pushed. */
 static int ingest(rtn_ctx *ctx, const opts *o, run *r)
 {
-    int fi, show = !o->quiet && isatty(STDERR_FILENO);
+    int fi, show = !o->quiet && isatty(STDERR_FILENO), code = EX_OK;
     double t0 = now_s(), last = t0;
     rtn_event ev;
+    chunk c;
+    if (chunk_init(&c, o->strict ? 1 : (getenv("RCHUNK") ? (size_t)atol(getenv("RCHUNK")) : CHUNK_ROWS))) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return EX_FAIL;
+    }
     rtn_event_init(&ev, RTN_EVENT_VERSION);
-    for (fi = 0; fi < o->nfiles; fi++) {
+    for (fi = 0; fi < o->nfiles && code == EX_OK; fi++) {
         const char *path = o->files[fi];
         const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
         char err[512];
@@ -201,42 +448,26 @@ static int ingest(rtn_ctx *ctx, const opts *o, run *r)
         int rc;
         if (f == NULL) {
             fprintf(stderr, "%s: %s\n", prog, err);
-            return EX_IO;
+            code = EX_IO;
+            break;
         }
-        while ((rc = in_next(f, &ev)) != IN_EOF) {
-            const char *why = NULL;
+        while (code == EX_OK && (rc = in_next(f, &ev)) != IN_EOF) {
             if (rc == IN_IO) {
-                int code = strncmp(in_error(f), "read error", 10) == 0 ? EX_IO : EX_DATA;
+                /* The rows read so far count; then the file's error. */
+                if ((code = chunk_flush(&c, ctx, o, r, shown)) == EX_OK)
+                    code = strncmp(in_error(f), "read error", 10) == 0 ? EX_IO : EX_DATA;
                 fprintf(stderr, "%s%s: %s: %s\n", show ? "\n" : "", prog, shown, in_error(f));
-                in_close(f);
-                return code;
+                break;
             }
             r->rows++;
-            if (rc == IN_BAD) {
-                why = in_error(f);
-            } else if (ctx) {
-                int prc = rtn_push(ctx, &ev);
-                if (prc == RTN_ENOMEM) {
-                    fprintf(stderr, "%s: %s:%llu: %s\n", prog, shown,
-                            (unsigned long long)in_line(f), rtn_ctx_last_error(ctx));
-                    in_close(f);
-                    return EX_FAIL;
-                }
-                if (prc != RTN_OK)
-                    why = rtn_ctx_last_error(ctx);
+            if ((rc == IN_BAD ? chunk_msg(&c, in_line(f), in_error(f))
+                              : chunk_add(&c, &ev, in_line(f)))) {
+                fprintf(stderr, "%s: out of memory\n", prog);
+                code = EX_FAIL;
+                break;
             }
-            if (why) {
-                r->bad++;
-                if (o->max_messages == 0 || r->bad <= (uint64_t)o->max_messages)
-                    fprintf(stderr, "%s:%llu: %s\n", shown, (unsigned long long)in_line(f), why);
-                else if (r->bad == (uint64_t)o->max_messages + 1 && !o->strict)
-                    fprintf(stderr, "%s: further bad rows are counted, not shown\n", prog);
-                if (o->strict) {
-                    fprintf(stderr, "%s: stopping at the first bad row (--strict)\n", prog);
-                    in_close(f);
-                    return EX_DATA;
-                }
-            }
+            if (c.n == c.cap || (o->strict && c.nmsg))
+                code = chunk_flush(&c, ctx, o, r, shown);
             if (show && ++tick == 65536) {
                 double t = now_s();
                 tick = 0;
@@ -246,12 +477,15 @@ static int ingest(rtn_ctx *ctx, const opts *o, run *r)
                 }
             }
         }
+        if (code == EX_OK)
+            code = chunk_flush(&c, ctx, o, r, shown);
         in_close(f);
     }
+    chunk_free(&c);
     if (show && last != t0)
         progress("", 0, t0, 1);
     r->seconds = now_s() - t0;
-    return EX_OK;
+    return code;
 }
 
 /* ---- metric values ----------------------------------------------------------- */
