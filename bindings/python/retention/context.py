@@ -10,10 +10,11 @@ import math
 import os
 import threading
 from dataclasses import dataclass
-from typing import List, Optional, Tuple, Union
+from typing import Tuple, Union
 
 from . import _native
-from .errors import error_for, EID, EINVAL, EMETRIC, EPERIOD, EQUANTITY, ERANGE, ETIME, ETYPE
+from .errors import (error_for, ECONFIG, EID, EINVAL, EMETRIC, EPERIOD, EQUANTITY, ERANGE,
+                     ETIME, ETYPE)
 
 __all__ = [
     "Context", "Value", "Stats", "HealthEntry", "SurvivalPoint", "Survival", "CohortCell",
@@ -323,6 +324,8 @@ def _fill_event(ev, keep, type, time, customer, value=0.0, ref=None, quantity=0)
     if ref is not None:
         num, ptr, n = _id(ref, "ref", keep)
         ev.ref, ev.ref_str, ev.ref_len = num, ptr, n
+    if isinstance(value, (str, bytes)):
+        raise TypeError("an event value is a number, not %s" % type(value).__name__)
     ev.value = 0.0 if value is None else float(value)
     if not _int_in(quantity, _I64, "quantity"):
         raise _error(EQUANTITY, "quantity %d" % quantity)
@@ -352,13 +355,17 @@ def _value(v, metric):
                  v.p50, v.p90, v.n, v.from_, v.to)
 
 
-# Config keywords: name -> converter onto the rtn_config field of that name.
-def _resolution(x):
-    return _enum_arg(x, Resolution, EINVAL, "resolution")
-
-
 def _value_event(x):
-    return 0 if x is None or x == "default" else _event_type(x)
+    if x is None or x == "default":
+        return 0
+    if isinstance(x, str):
+        v = _dll().rtn_event_type_from_name(x.encode("utf-8"))
+        if v < 0:
+            raise _error(ECONFIG, "value_event: unknown event type name %r" % x)
+        return v
+    if not _int_in(x, _I32, "value_event"):
+        raise _error(ECONFIG, "value_event %d" % x)
+    return int(x)
 
 
 def _weights(w):
@@ -387,7 +394,7 @@ def _config(options):
         raise TypeError("unknown configuration option(s): %s" % ", ".join(sorted(unknown)))
     for key, x in options.items():
         if key == "resolution":
-            cfg.resolution = _resolution(x)
+            cfg.resolution = _enum_arg(x, Resolution, ECONFIG, "resolution")
         elif key == "value_event":
             cfg.value_event = _value_event(x)
         elif key == "health":
@@ -399,11 +406,11 @@ def _config(options):
             if x is None:
                 x = 0
             if not _int_in(x, (0, (1 << 64) - 1), key):
-                raise _error(EINVAL, "memory_cap %d" % x)
+                raise _error(ECONFIG, "memory_cap %d" % x)
             cfg.memory_cap = x
         else:
             if not _int_in(x, _I32, key):
-                raise _error(EINVAL, "%s %d does not fit 32 bits" % (key, x))
+                raise _error(ECONFIG, "%s %d does not fit 32 bits" % (key, x))
             setattr(cfg, key, x)
     return cfg
 
@@ -763,10 +770,12 @@ class Context:
             rc = dll.rtn_snapshot_load(_byref(ptr), _byref(cfg), s.read_fn, None)
             if rc != 0:
                 s.reraise()
+            where = "stream"
         else:
             rc = dll.rtn_snapshot_load_file(_byref(ptr), _byref(cfg), os.fsencode(source))
+            where = os.fsdecode(source)
         if rc != 0:
-            raise _error(rc, "loading a snapshot")
+            raise _error(rc, "loading a snapshot from %s" % where)
         return cls._wrap(ptr)
 
     @classmethod

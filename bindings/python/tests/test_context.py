@@ -68,6 +68,8 @@ class Ids(unittest.TestCase):
             for bad in (1.5, None, True, ["a"]):
                 with self.assertRaises(TypeError, msg=repr(bad)):
                     ctx.push("acquire", td(0), bad)
+            with self.assertRaises(TypeError):
+                ctx.push("purchase", td(0), 1, value="12")
             self.assertEqual(ctx.stats().events, 2)
 
     def test_health_lowest_returns_ids(self):
@@ -146,12 +148,11 @@ class Config(unittest.TestCase):
                 retention.Context(**opts)
             self.assertIsInstance(cm.exception, ValueError)
             self.assertEqual(cm.exception.code, -9)
-        with self.assertRaises(retention.InvalidArgumentError):
-            retention.Context(resolution="minute")
-        with self.assertRaises(retention.InvalidArgumentError):
-            retention.Context(loyal_window_days=1 << 40)
-        with self.assertRaises(retention.EventTypeError):
-            retention.Context(value_event="lunch")
+        # Values the binding cannot even express are configuration errors too.
+        for opts in ({"resolution": "minute"}, {"loyal_window_days": 1 << 40},
+                     {"value_event": "lunch"}, {"value_event": 99}, {"memory_cap": -1}):
+            with self.assertRaises(retention.ConfigError, msg=repr(opts)):
+                retention.Context(**opts)
         with self.assertRaises(TypeError):
             retention.Context(no_such_option=1)
         with self.assertRaises(TypeError):
