@@ -938,6 +938,81 @@ RTN_API int rtn_snapshot_load_buffer(rtn_ctx **out, const rtn_config *cfg,
 RTN_API int rtn_ctx_merge(rtn_ctx *dst, const rtn_ctx *src);
 /** @} */
 
+/* ------------------------------------------------------------------------ */
+/** @name ABI introspection
+ *  Facts about the library actually loaded, for bindings that mirror the
+ *  public structs and enums in another language (Python's ctypes, cffi,
+ *  JNA, ...). A binding checks its mirrors against these when it loads the
+ *  library and refuses to run on a mismatch, instead of trusting that the
+ *  header it was written against matches the library it found. Every value
+ *  comes from the library's own tables (the status messages, the event type
+ *  names, the metric catalogue) or from `sizeof` at the library's build.
+ *  @{ */
+
+/** The public structs, for ::rtn_struct_size. Values never change. */
+typedef enum rtn_abi_struct {
+    RTN_STRUCT_CONFIG = 1,          /**< ::rtn_config. */
+    RTN_STRUCT_ALLOCATOR = 2,       /**< ::rtn_allocator. */
+    RTN_STRUCT_HEALTH_WEIGHTS = 3,  /**< ::rtn_health_weights. */
+    RTN_STRUCT_STATS = 4,           /**< ::rtn_stats. */
+    RTN_STRUCT_EVENT = 5,           /**< ::rtn_event. */
+    RTN_STRUCT_METRIC_INFO = 6,     /**< ::rtn_metric_info. */
+    RTN_STRUCT_VALUE = 7,           /**< ::rtn_value. */
+    RTN_STRUCT_QUERY_OPTS = 8,      /**< ::rtn_query_opts. */
+    RTN_STRUCT_CUSTOMER = 9,        /**< ::rtn_customer. */
+    RTN_STRUCT_HEALTH_ENTRY = 10,   /**< ::rtn_health_entry. */
+    RTN_STRUCT_COHORT_OPTS = 11,    /**< ::rtn_cohort_opts. */
+    RTN_STRUCT_COHORT_CELL = 12,    /**< ::rtn_cohort_cell. */
+    RTN_STRUCT_SURVIVAL_POINT = 13  /**< ::rtn_survival_point. */
+} rtn_abi_struct;
+
+/**
+ * @brief The size in bytes of a public struct, as the library was built.
+ *
+ * For a versioned struct (one whose first field is `size`) this is the
+ * size its `*_init` function expects: a binding whose mirror has another
+ * size was written for another version of the header.
+ * @param out   Receives sizeof the struct.
+ * @param which An ::rtn_abi_struct.
+ * @return ::RTN_OK, or ::RTN_EINVAL when out is NULL or `which` is unknown
+ *         (then `*out` is unchanged).
+ */
+RTN_API int rtn_struct_size(size_t *out, int which);
+
+/** The public enums, for ::rtn_enum_range. Values never change. */
+typedef enum rtn_abi_enum {
+    RTN_ENUM_STATUS = 1,        /**< ::rtn_status: codes with a message of their own, 0 down to the lowest. */
+    RTN_ENUM_RESOLUTION = 2,    /**< ::rtn_resolution. */
+    RTN_ENUM_EVENT_TYPE = 3,    /**< ::rtn_event_type: the types ::rtn_push accepts (each has a name). */
+    RTN_ENUM_METRIC = 4,        /**< ::rtn_metric: the catalogue ::rtn_metric_next walks (banded, so not contiguous). */
+    RTN_ENUM_METRIC_FLAG = 5,   /**< ::rtn_metric_flag: one value per bit, lowest and highest bit. */
+    RTN_ENUM_EVERY = 6,         /**< ::rtn_every. */
+    RTN_ENUM_BENCH_CMP = 7,     /**< ::rtn_bench_cmp. */
+    RTN_ENUM_NPS_CATEGORY = 8,  /**< ::rtn_nps_category. */
+    RTN_ENUM_COHORT_MODE = 9,   /**< ::rtn_cohort_mode. */
+    RTN_ENUM_ABI_STRUCT = 10,   /**< ::rtn_abi_struct: the structs ::rtn_struct_size knows. */
+    RTN_ENUM_ABI_ENUM = 11      /**< ::rtn_abi_enum: the enums this call knows. */
+} rtn_abi_enum;
+
+/**
+ * @brief The values of a public enum that this library knows.
+ *
+ * `count` is the number of distinct values, `lo` the lowest and `hi` the
+ * highest. Where `count == hi - lo + 1` every value in between is valid
+ * (event types 1 .. 19, status codes ::RTN_EQUANTITY .. ::RTN_OK); metrics
+ * are numbered in bands and are enumerated with ::rtn_metric_next, metric
+ * flags are single bits. A later minor version may raise `count` and
+ * widen the range, never narrow it.
+ * @param count Receives the number of values.
+ * @param lo    Receives the lowest value.
+ * @param hi    Receives the highest value.
+ * @param which An ::rtn_abi_enum.
+ * @return ::RTN_OK, or ::RTN_EINVAL when a pointer is NULL or `which` is
+ *         unknown (then nothing is written).
+ */
+RTN_API int rtn_enum_range(int *count, int *lo, int *hi, int which);
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

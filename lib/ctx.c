@@ -21,29 +21,39 @@ int rtn_version_number(void)
     return RTN_VERSION_NUMBER;
 }
 
+/* Indexed by -code: rtn_status runs from 0 down without gaps. */
+static const char *const status_messages[] = {
+    "success",
+    "invalid argument (NULL pointer or value out of domain)",
+    "out of memory or over the memory cap",
+    "unknown event type",
+    "survey score off its scale",
+    "amount is NaN, infinite, negative or too large",
+    "time outside the supported range (1970 to 2199)",
+    "unknown metric, or not answerable by this call",
+    "invalid period or series bucket",
+    "invalid configuration",
+    "invalid customer or reference id",
+    "buffer too small or counter out of range",
+    "not found",
+    "snapshot corrupt, truncated or invalid",
+    "unsupported snapshot format version",
+    "input/output error",
+    "contexts have incompatible configurations",
+    "item quantity out of range",
+};
+
+#define NSTATUS ((int)(sizeof(status_messages) / sizeof(status_messages[0])))
+
+int rtn__status_count(void)
+{
+    return NSTATUS;
+}
+
 const char *rtn_strerror(int code)
 {
-    switch (code) {
-    case RTN_OK: return "success";
-    case RTN_EINVAL: return "invalid argument (NULL pointer or value out of domain)";
-    case RTN_ENOMEM: return "out of memory or over the memory cap";
-    case RTN_ETYPE: return "unknown event type";
-    case RTN_ESCORE: return "survey score off its scale";
-    case RTN_EAMOUNT: return "amount is NaN, infinite, negative or too large";
-    case RTN_ETIME: return "time outside the supported range (1970 to 2199)";
-    case RTN_EMETRIC: return "unknown metric, or not answerable by this call";
-    case RTN_EPERIOD: return "invalid period or series bucket";
-    case RTN_ECONFIG: return "invalid configuration";
-    case RTN_EID: return "invalid customer or reference id";
-    case RTN_ERANGE: return "buffer too small or counter out of range";
-    case RTN_ENOTFOUND: return "not found";
-    case RTN_EFORMAT: return "snapshot corrupt, truncated or invalid";
-    case RTN_EVERSION: return "unsupported snapshot format version";
-    case RTN_EIO: return "input/output error";
-    case RTN_EMISMATCH: return "contexts have incompatible configurations";
-    case RTN_EQUANTITY: return "item quantity out of range";
-    default: return "unknown status code";
-    }
+    /* code > -NSTATUS first, so -code cannot overflow. */
+    return code <= 0 && code > -NSTATUS ? status_messages[-code] : "unknown status code";
 }
 
 int rtn__fail(rtn_ctx *ctx, int code, const char *fmt, ...)

@@ -559,6 +559,15 @@ void rtn__pending_begin(rtn_ctx *ctx, const rtn_ckey *key);
 /* A money amount in integer units of 1/RTN_MONEY_SCALE. */
 int64_t rtn__money(double v);
 
+/* ---- catalogues: the tables behind the public enums (abi.c reports them) - */
+
+/* Status codes known to rtn_strerror: 0 down to -(count - 1) (ctx.c). */
+int rtn__status_count(void);
+/* Event types with a name: 1 .. count (push.c). */
+int rtn__event_type_count(void);
+/* Metrics in the catalogue, the lowest and the highest (query.c). */
+void rtn__metric_range(int *count, int *lo, int *hi);
+
 /* ---- values --------------------------------------------------------------- */
 
 void rtn__value_reset(rtn_value *v);

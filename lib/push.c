@@ -18,6 +18,11 @@ static const char *const type_names[] = {
 #define RTN_AMOUNT_MAX 1e12
 #define RTN_QUANTITY_MAX 1000000000
 
+int rtn__event_type_count(void)
+{
+    return RTN_NTYPES - 1;
+}
+
 const char *rtn_event_type_name(int type)
 {
     return type > 0 && type < RTN_NTYPES ? type_names[type] : NULL;

@@ -110,6 +110,13 @@ int rtn_metric_info_get(rtn_metric_info *out, int metric)
     return RTN_OK;
 }
 
+void rtn__metric_range(int *count, int *lo, int *hi)
+{
+    *count = (int)NMETRICS;
+    *lo = metrics[0].id;
+    *hi = metrics[NMETRICS - 1].id;
+}
+
 int rtn_metric_next(int metric)
 {
     size_t i;
