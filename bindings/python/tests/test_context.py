@@ -231,7 +231,9 @@ class Errors(unittest.TestCase):
             self.assertEqual(cm.exception.code, -2)
             self.assertEqual(ctx.stats().events, pushed)
             self.assertEqual(ctx.query("purchases", td(0), td(30)).value, pushed)
-            ctx.push("purchase", td(0), 1, value=1)  # an existing customer still fits
+            # Still usable: an event that needs no new memory (customer 1
+            # is already active on day 1) goes in.
+            ctx.push("activity", td(1), 1)
             self.assertEqual(ctx.stats().events, pushed + 1)
 
     def test_snapshot_version(self):
