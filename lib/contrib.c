@@ -376,6 +376,38 @@ static int entries_differ(const rtn_pending *p, const rtn_cust *c)
     return 0;
 }
 
+/* The common change, made without copying the entries: one modification,
+ * of the customer's last entry or a new one after it, that leaves an entry
+ * (changes_nothing already said it changes something). Sets the entry and
+ * its index; anything else (a purchase count out of range among them) takes
+ * the general path. */
+static int tail_change(rtn_pending *p, const rtn_cust *c)
+{
+    const rtn_emod *m = &p->mods[0];
+    uint32_t k = c->n, flags = 0, purch = 0;
+    int64_t np;
+    if (p->nmods != 1)
+        return 0;
+    if (c->n) {
+        uint32_t last = rtn__e_bucket(c->ent[c->n - 1]);
+        if (m->bucket < last)
+            return 0;
+        if (m->bucket == last) {
+            k = c->n - 1;
+            flags = rtn__e_flags(c->ent[k]);
+            purch = rtn__e_purch(c->ent[k]);
+        }
+    }
+    flags = (flags | m->set) & ~m->clear;
+    np = (int64_t)purch + m->dpurch;
+    if (np < 0 || np > (int64_t)RTN_E_PURCH_MAX || (flags == 0 && np == 0))
+        return 0;
+    p->tail_k = k;
+    p->tail_e = rtn__e_make(m->bucket, (uint32_t)np, flags);
+    p->nnew = k == c->n ? c->n + 1 : c->n;
+    return 1;
+}
+
 /* Grow the saved-entries buffer of dirty customers to hold `need`. */
 static int grow_saved(rtn_ctx *ctx, uint64_t need)
 {
@@ -458,13 +490,18 @@ int rtn__pending_prepare(rtn_ctx *ctx)
 
     p->changed = 0;
     p->now = 0;
+    p->tail = 0;
     if (c && changes_nothing(p, c))
         return RTN_OK;
-    if ((rc = apply_mods(ctx, c)))
-        return rc;
-    if (c && !entries_differ(p, c) &&
-        (rtn__cust_flags(c) | p->set_cflags) == rtn__cust_flags(c))
-        return RTN_OK;
+    if (c && !ctx->mem.cap && tail_change(p, c)) {
+        p->tail = 1;
+    } else {
+        if ((rc = apply_mods(ctx, c)))
+            return rc;
+        if (c && !entries_differ(p, c) &&
+            (rtn__cust_flags(c) | p->set_cflags) == rtn__cust_flags(c))
+            return RTN_OK;
+    }
     p->changed = 1;
 
     if (p->is_new) {
@@ -529,7 +566,9 @@ void rtn__pending_commit(rtn_ctx *ctx)
         rtn__cust_add_flags(c, RTN_CF_DIRTY);
     }
     rtn__cust_add_flags(c, p->set_cflags);
-    if (p->nnew)
+    if (p->tail)
+        c->ent[p->tail_k] = p->tail_e;
+    else if (p->nnew)
         memcpy(c->ent, p->newent, p->nnew * sizeof(uint64_t));
     c->n = p->nnew;
     p->changed = 0;

@@ -298,6 +298,9 @@ typedef struct rtn_pending {
     uint32_t fresh_cap;
     int changed;          /* the entries or customer flags change */
     int now;              /* contributions applied by the commit (memory cap) */
+    int tail;             /* the change only sets entry tail_k to tail_e (newent unused) */
+    uint32_t tail_k;
+    uint64_t tail_e;
 } rtn_pending;
 
 /* A customer whose entries changed since its contributions were applied:

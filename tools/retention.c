@@ -460,13 +460,14 @@ static int ingest(rtn_ctx *ctx, const opts *o, run *r)
                 break;
             }
             r->rows++;
+            /* Parse-only runs keep no rows, only the bad ones' messages. */
             if ((rc == IN_BAD ? chunk_msg(&c, in_line(f), in_error(f))
-                              : chunk_add(&c, &ev, in_line(f)))) {
+                              : ctx ? chunk_add(&c, &ev, in_line(f)) : 0)) {
                 fprintf(stderr, "%s: out of memory\n", prog);
                 code = EX_FAIL;
                 break;
             }
-            if (c.n == c.cap || (o->strict && c.nmsg))
+            if (c.n == c.cap || c.nmsg == c.cap || (o->strict && c.nmsg))
                 code = chunk_flush(&c, ctx, o, r, shown);
             if (show && ++tick == 65536) {
                 double t = now_s();
