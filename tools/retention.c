@@ -190,6 +190,12 @@ static void progress(const char *path, uint64_t rows, double t0, int final)
  * after the other find its records in the cache. */
 #define CHUNK_ROWS 262144
 
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 /* A bad row, reported when its chunk is done, in line order. */
 typedef struct row_msg {
     uint64_t line;
@@ -202,10 +208,6 @@ typedef struct chunk {
     uint64_t *line;
     uint64_t *key, *tmp; /* sort keys: customer hash << 32 | row */
     size_t *cnt;       /* radix counts, 65536 */
-    rtn_event *sev;    /* the rows in push order, strings in sbytes */
-    uint64_t *sline;
-    char *sbytes;
-    size_t sbcap;
     size_t n, cap;
     char *bytes;
     size_t nb, bcap;
@@ -225,9 +227,6 @@ static void chunk_free(chunk *c)
     free(c->key);
     free(c->tmp);
     free(c->cnt);
-    free(c->sev);
-    free(c->sline);
-    free(c->sbytes);
     free(c->bytes);
     free(c->msg);
     memset(c, 0, sizeof(*c));
@@ -244,10 +243,7 @@ static int chunk_init(chunk *c, size_t cap)
     c->key = malloc(cap * sizeof(*c->key));
     c->tmp = malloc(cap * sizeof(*c->tmp));
     c->cnt = malloc(65536 * sizeof(*c->cnt));
-    c->sev = malloc(cap * sizeof(*c->sev));
-    c->sline = malloc(cap * sizeof(*c->sline));
-    if (!c->ev || !c->coff || !c->roff || !c->line || !c->key || !c->tmp || !c->cnt || !c->sev ||
-        !c->sline) {
+    if (!c->ev || !c->coff || !c->roff || !c->line || !c->key || !c->tmp || !c->cnt) {
         chunk_free(c);
         return -1;
     }
@@ -315,25 +311,21 @@ static uint32_t id_hash(const char *p, size_t n)
     return (uint32_t)(h ^ (h >> 32));
 }
 
-/* Put the rows in push order, by customer hash (a stable sort: two 16-bit
- * radix passes), into sev / sline / sbytes: the push loop then reads
- * memory in order, and the gather's independent reads overlap. */
-static int chunk_sort(chunk *c)
+/* Set the rows' string pointers and order them by customer hash (a stable
+ * sort of c->key: two 16-bit radix passes). */
+static void chunk_sort(chunk *c)
 {
-    size_t i, *cnt = c->cnt, nb = 0;
+    size_t i, *cnt = c->cnt;
     int pass;
-    if (c->nb > c->sbcap) {
-        char *q = realloc(c->sbytes, c->bcap);
-        if (q == NULL)
-            return -1;
-        c->sbytes = q;
-        c->sbcap = c->bcap;
-    }
     for (i = 0; i < c->n; i++) {
-        const rtn_event *ev = &c->ev[i];
-        uint32_t h = c->coff[i] != SIZE_MAX
-                         ? id_hash(c->bytes + c->coff[i], ev->customer_len)
-                         : (uint32_t)(ev->customer * UINT64_C(0x9e3779b97f4a7c15) >> 32);
+        rtn_event *ev = &c->ev[i];
+        uint32_t h;
+        if (c->coff[i] != SIZE_MAX)
+            ev->customer_str = c->bytes + c->coff[i];
+        if (c->roff[i] != SIZE_MAX)
+            ev->ref_str = c->bytes + c->roff[i];
+        h = ev->customer_str ? id_hash(ev->customer_str, ev->customer_len)
+                             : (uint32_t)(ev->customer * UINT64_C(0x9e3779b97f4a7c15) >> 32);
         c->key[i] = (uint64_t)h << 32 | i;
     }
     for (pass = 0; pass < 2 && c->n > 1; pass++) {
@@ -354,23 +346,6 @@ static int chunk_sort(chunk *c)
         c->key = c->tmp;
         c->tmp = t;
     }
-    for (i = 0; i < c->n; i++) {
-        size_t k = (size_t)(c->key[i] & 0xffffffffu);
-        rtn_event *ev = &c->sev[i];
-        *ev = c->ev[k];
-        c->sline[i] = c->line[k];
-        if (c->coff[k] != SIZE_MAX) {
-            memcpy(c->sbytes + nb, c->bytes + c->coff[k], ev->customer_len);
-            ev->customer_str = c->sbytes + nb;
-            nb += ev->customer_len;
-        }
-        if (c->roff[k] != SIZE_MAX) {
-            memcpy(c->sbytes + nb, c->bytes + c->roff[k], ev->ref_len);
-            ev->ref_str = c->sbytes + nb;
-            nb += ev->ref_len;
-        }
-    }
-    return 0;
 }
 
 static int cmp_msg(const void *a, const void *b)
@@ -385,19 +360,27 @@ static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char
 {
     size_t i;
     int rc = EX_OK;
-    if (ctx && c->n && chunk_sort(c)) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        return EX_FAIL;
-    }
+    if (ctx && c->n)
+        chunk_sort(c);
     for (i = 0; ctx && i < c->n; i++) {
-        int prc = rtn_push(ctx, &c->sev[i]);
+        size_t k = (size_t)(c->key[i] & 0xffffffffu);
+        int prc;
+        /* Rows are read in hash order: ask for them a few steps ahead. */
+        if (i + 8 < c->n)
+            PREFETCH(&c->ev[c->key[i + 8] & 0xffffffffu]);
+        if (i + 4 < c->n) {
+            const rtn_event *a = &c->ev[c->key[i + 4] & 0xffffffffu];
+            if (a->customer_str)
+                PREFETCH(a->customer_str);
+        }
+        prc = rtn_push(ctx, &c->ev[k]);
         if (prc == RTN_ENOMEM) {
-            fprintf(stderr, "%s: %s:%llu: %s\n", prog, shown, (unsigned long long)c->sline[i],
+            fprintf(stderr, "%s: %s:%llu: %s\n", prog, shown, (unsigned long long)c->line[k],
                     rtn_ctx_last_error(ctx));
             rc = EX_FAIL;
             break;
         }
-        if (prc != RTN_OK && chunk_msg(c, c->sline[i], rtn_ctx_last_error(ctx))) {
+        if (prc != RTN_OK && chunk_msg(c, c->line[k], rtn_ctx_last_error(ctx))) {
             fprintf(stderr, "%s: out of memory\n", prog);
             rc = EX_FAIL;
             break;
