@@ -602,7 +602,7 @@ int rtn__fold(rtn_ctx *ctx)
         ctx->ndirty--;
     }
     /* Keep small buffers for the next changes; give large ones back. */
-    if (ctx->dirty_ecap > 4096)
+    if (ctx->dirty_ecap > 4096 || ctx->dirty_cap > 1024)
         rtn__fold_release(ctx);
     return RTN_OK;
 }

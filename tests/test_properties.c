@@ -1,8 +1,11 @@
 /*
  * test_properties.c: the properties every change keeps, on generated
- * streams: order independence and E = S + N + R - L.
+ * streams: order independence, independence from when queries apply the
+ * pushed changes, and E = S + N + R - L.
  */
 #include "testutil.h"
+
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,69 @@ START_TEST(order_independence_inactivity_hour)
 }
 END_TEST
 
+/* Pushes leave contribution differences to the next query (or apply them
+ * at once under a memory cap). The results do not depend on when that
+ * happens: never until the end, after every few events, or at every push. */
+static void check_fold_points(const rtn_config *cfg, uint64_t seed)
+{
+    tu_stream s;
+    rtn_config capped = *cfg;
+    rtn_ctx *a, *b, *c;
+    char why[512];
+    size_t i, next;
+    uint64_t r = seed;
+    capped.memory_cap = UINT64_C(1) << 40;
+    a = tu_ctx(cfg);
+    b = tu_ctx(cfg);
+    c = tu_ctx(&capped);
+    tu_stream_gen(&s, seed, 3000, 120, 100);
+    tu_push_all(a, s.ev, s.n);
+    /* Queries at random points: customers are changed, folded and changed again. */
+    r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+    next = (size_t)(r >> 59);
+    for (i = 0; i < s.n; i++) {
+        tu_push_ev(b, &s.ev[i]);
+        tu_push_ev(c, &s.ev[i]);
+        ck_assert_uint_eq(c->ndirty, 0);
+        if (i == next) {
+            rtn_value v;
+            rtn_value_init(&v, sizeof v);
+            ck_assert_uint_gt(b->ndirty, 0);
+            ck_assert_int_eq(rtn_query(&v, b, RTN_METRIC_RETENTION_RATE, TD(0), TD(50), NULL),
+                             RTN_OK);
+            ck_assert_uint_eq(b->ndirty, 0);
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            next = i + 1 + (size_t)(r >> 58);
+        }
+    }
+    ck_assert_msg(tu_compare_all(a, b, 100, why, sizeof why) == 0, "seed %llu, folds: %s",
+                  (unsigned long long)seed, why);
+    ck_assert_msg(tu_compare_all(a, c, 100, why, sizeof why) == 0, "seed %llu, capped: %s",
+                  (unsigned long long)seed, why);
+    for (i = 0; i < a->cust.n; i++)
+        ck_assert_uint_eq(rtn__cust_flags(&a->cust.c[i]) & RTN_CF_DIRTY, 0);
+    rtn_ctx_free(a);
+    rtn_ctx_free(b);
+    rtn_ctx_free(c);
+    tu_stream_free(&s);
+}
+
+START_TEST(fold_points_do_not_matter)
+{
+    rtn_config cfg;
+    uint64_t seed;
+    rtn_config_init(&cfg, sizeof cfg);
+    if (_i) {
+        cfg.inactivity_days = 14;
+        cfg.resolution = RTN_RESOLUTION_HOUR;
+        cfg.loyal_min_purchases = 2;
+        cfg.loyal_window_days = 30;
+    }
+    for (seed = 1; seed <= 3; seed++)
+        check_fold_points(&cfg, seed * 15485863 + (uint64_t)_i);
+}
+END_TEST
+
 START_TEST(identity_e_equals_s_n_r_l)
 {
     rtn_config cfg;
@@ -80,6 +146,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, order_independence_default, 0, 2);
     tcase_add_loop_test(tc, order_independence_inactivity_hour, 0, 2);
+    tcase_add_loop_test(tc, fold_points_do_not_matter, 0, 2);
     tcase_add_loop_test(tc, identity_e_equals_s_n_r_l, 0, 2);
     suite_add_tcase(s, tc);
     return s;
