@@ -293,6 +293,13 @@ RTN_API int rtn_event_init(rtn_event *ev, uint32_t size);
  * The event is validated first: an unknown type gives ::RTN_ETYPE, a time
  * out of range ::RTN_ETIME, a NaN/negative amount ::RTN_EAMOUNT, a score
  * off its scale ::RTN_ESCORE; the context is then unchanged.
+ *
+ * A push records the event in its customer's history; the metrics that
+ * depend on that history are brought up to date by the next query (once
+ * per changed customer, whatever the number of its events in between), so
+ * a burst of pushes is cheap and the first query after it takes the time
+ * the pushes saved. Under a memory cap (rtn_config::memory_cap) every push
+ * brings them up to date itself, so that the cap is met by the push.
  * @return ::RTN_OK or a negative ::rtn_status.
  */
 RTN_API int rtn_push(rtn_ctx *ctx, const rtn_event *ev);
@@ -523,6 +530,12 @@ RTN_API int rtn_query_opts_init(rtn_query_opts *opts, uint32_t size);
  *
  * `from` and `to` are floored to the context's resolution (in its local
  * day). Instant metrics are evaluated at `to`.
+ *
+ * The first query after pushes first applies them to the accumulators (see
+ * ::rtn_push): its cost is that of the changed customers' histories, once;
+ * the following queries take microseconds. If that needs memory that is
+ * not available, the query fails with ::RTN_ENOMEM and the results are
+ * unchanged (the same query can be asked again).
  * @param out    Receives the value; out->size must be set (::rtn_value_init).
  * @param ctx    The context.
  * @param metric An ::rtn_metric.
