@@ -11,6 +11,10 @@ set -uo pipefail
 src=$1
 cc=$2
 map=$3
+if ! command -v abidiff >/dev/null 2>&1 || ! command -v abidw >/dev/null 2>&1; then
+    echo "SKIPPED: abidiff/abidw not found (apt-get install abigail-tools)"
+    exit 77
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rtn-abi-selftest.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fails=0
