@@ -1,7 +1,11 @@
 #!/bin/sh
 # check_ffi.sh: the public header declares only FFI-safe interfaces.
 #
-#   sh check_ffi.sh CC HEADER            check HEADER (test ffi_header)
+#   sh check_ffi.sh CC HEADER [LAYOUT_TEST ABI_DOC]
+#                                        check HEADER (test ffi_header), and
+#                                        that every public struct has a row
+#                                        S(name, ...) in LAYOUT_TEST and a
+#                                        table **name** in ABI_DOC
 #   sh check_ffi.sh --selftest CC HEADER each kind of violation, added to a
 #                                        copy of HEADER, fails (ffi_selftest)
 #
@@ -74,7 +78,17 @@ fi
 
 cc=$1
 header=$2
+layout=${3:-}
+doc=${4:-}
 dir=$(dirname "$header")
+if [ -n "$layout" ]; then
+    missing=0
+    for t in $(sed -nE 's/^typedef struct (rtn_[a-z0-9_]+) *\{.*/\1/p' "$header"); do
+        grep -q "S($t," "$layout" || { echo "retention.h: struct $t has no layout row in $layout"; missing=1; }
+        grep -q "^\*\*$t\*\*" "$doc" || { echo "retention.h: struct $t has no layout table in $doc"; missing=1; }
+    done
+    [ "$missing" -eq 0 ] || exit 1
+fi
 # Keep only the header's own lines: the preprocessor's line markers name
 # the file each run of lines comes from.
 "$cc" -E -x c -std=c11 -I"$dir" "$header" | awk -v want="$header" '
