@@ -212,6 +212,7 @@ RTN_API const char *rtn_ctx_last_error(const rtn_ctx *ctx);
 /** Counters describing a context; see ::rtn_ctx_stats. */
 typedef struct rtn_stats {
     uint32_t size;          /**< sizeof(rtn_stats), set by ::rtn_stats_init. */
+    uint32_t reserved;      /**< Zero; explicit padding, so `events` is at offset 8 on every platform. */
     uint64_t events;        /**< Events accepted so far. */
     uint64_t customers;     /**< Distinct customers seen. */
     int64_t first_time;     /**< Earliest event time (ms), 0 when empty. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh: the whole test suite, as CI runs it.
-#   gcc (default preset), clang and ASan+UBSan builds with their ctest runs,
+#   gcc (default preset), clang and ASan+UBSan builds with their ctest runs
+#   (the default one includes the ABI check against abi/ with abigail-tools),
 #   the Doxygen docs target (warnings are errors), an install to a temporary
 #   prefix, the quickstart example built against it with pkg-config, and a
 #   find_package(retention) consumer project.
@@ -25,7 +26,9 @@ have g++ || need_pkgs+=(g++)
 have clang || need_pkgs+=(clang)
 have pkg-config || need_pkgs+=(pkg-config)
 have doxygen || need_pkgs+=(doxygen)
-have nm || need_pkgs+=(binutils)
+have readelf || need_pkgs+=(binutils)
+# abidiff/abidw: the `abi` test of the default build (skipped without them).
+{ have abidiff && have abidw; } || need_pkgs+=(abigail-tools)
 if [ "${RTN_VALGRIND:-1}" = 1 ] && ! have valgrind; then need_pkgs+=(valgrind); fi
 if [ ! -e /usr/include/zlib.h ]; then need_pkgs+=(zlib1g-dev); fi
 # libFuzzer and the sanitizer runtimes for clang.
@@ -40,6 +43,10 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
+
+# CI runs the ABI check for real: a skip (tools missing, no debug
+# information) fails the `abi` test here instead.
+export RTN_ABI_REQUIRED=1
 
 presets=${RTN_PRESETS:-"default clang asan"}
 for p in $presets; do
