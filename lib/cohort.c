@@ -268,7 +268,7 @@ int rtn__cohort_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
 int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
 {
     struct rtn_cohort *co;
-    uint32_t i, fresh = 0;
+    uint32_t i, gaps = 0, fresh = 0;
     if (n == 0)
         return RTN_OK;
     if ((co = get(ctx)) == NULL)
@@ -284,9 +284,14 @@ int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
             if (rtn__fen_reserve(&ctx->mem, &co->llast, it->a))
                 return RTN_ENOMEM;
         } else {
-            fresh += !rtn__pairs_has(&co->pregap, it->a, it->b, 0);
+            gaps++;
         }
     }
+    if (gaps == 0 || rtn__pairs_fits(&co->pregap, gaps))
+        return RTN_OK;
+    for (i = 0; i < n; i++)
+        if (items[i].kind > K_LLAST)
+            fresh += !rtn__pairs_has(&co->pregap, items[i].a, items[i].b, 0);
     if (fresh && rtn__pairs_reserve(&ctx->mem, &co->pregap, fresh))
         return RTN_ENOMEM;
     return RTN_OK;

@@ -77,6 +77,9 @@ typedef struct rtn_pairs {
 } rtn_pairs;
 
 int rtn__pairs_reserve(rtn_mem *m, rtn_pairs *p, uint32_t extra);
+/* Whether `extra` new keys fit without growing: a caller adding at most
+ * `extra` keys need not find out how many are new. */
+int rtn__pairs_fits(const rtn_pairs *p, uint32_t extra);
 /* Must have been reserved when the key may be new. */
 void rtn__pairs_add(rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c, int64_t d);
 int rtn__pairs_has(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c);

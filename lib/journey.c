@@ -628,6 +628,8 @@ int rtn__journey_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
         return RTN_OK;
     if ((j = journey_get(ctx)) == NULL)
         return RTN_ENOMEM;
+    if (rtn__pairs_fits(&j->ttv, n))
+        return RTN_OK;
     for (i = 0; i < n; i++)
         fresh += !rtn__pairs_has(&j->ttv, items[i].a, items[i].b, items[i].c);
     return fresh ? rtn__pairs_reserve(&ctx->mem, &j->ttv, fresh) : RTN_OK;

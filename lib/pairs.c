@@ -23,13 +23,18 @@ static rtn_pslot *find_slot(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t
     }
 }
 
+int rtn__pairs_fits(const rtn_pairs *p, uint32_t extra)
+{
+    return p->cap != 0 && (uint64_t)p->used + extra <= (uint64_t)p->cap / 4 * 3;
+}
+
 int rtn__pairs_reserve(rtn_mem *m, rtn_pairs *p, uint32_t extra)
 {
     uint64_t live = 0, need, ncap;
     uint32_t i;
     rtn_pslot *ns;
     rtn_pairs np;
-    if (p->cap != 0 && (uint64_t)p->used + extra <= (uint64_t)p->cap / 4 * 3)
+    if (rtn__pairs_fits(p, extra))
         return RTN_OK;
     for (i = 0; i < p->cap; i++)
         live += p->s[i].used && p->s[i].count != 0;
