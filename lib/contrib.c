@@ -581,7 +581,7 @@ int rtn__fold(rtn_ctx *ctx)
         const rtn_dirty *d = &ctx->dirty[ctx->ndirty - 1];
         rtn_cust *c = &ctx->cust.c[d->ci];
         rtn_cust oc = *c;
-        const uint64_t *old = ctx->dirty_ent + d->off;
+        const uint64_t *old = d->n ? ctx->dirty_ent + d->off : NULL;
         uint32_t mask = RTN_A_ALL;
         if (d->n) {
             mask = entries_aspects(ctx, old, d->n, c->ent, c->n);

@@ -109,6 +109,11 @@ static int key_eq(const rtn_ctab *t, const rtn_cust *c, const rtn_ckey *k)
            memcmp(t->ids.p + c->key, k->s, k->len) == 0;
 }
 
+int rtn__ctab_is(const rtn_ctab *t, uint32_t ci, const rtn_ckey *k)
+{
+    return key_eq(t, &t->c[ci], k);
+}
+
 static uint64_t cust_hash(const rtn_ctab *t, const rtn_cust *c)
 {
     rtn_ckey k;

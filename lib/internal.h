@@ -170,6 +170,8 @@ void rtn__ckey_num(rtn_ckey *k, uint64_t id);
 void rtn__ckey_str(rtn_ckey *k, const char *s, uint32_t len);
 /* Index of the customer, or UINT32_MAX. */
 uint32_t rtn__ctab_find(const rtn_ctab *t, const rtn_ckey *k);
+/* Whether record ci is the customer k (k's hash is not used). */
+int rtn__ctab_is(const rtn_ctab *t, uint32_t ci, const rtn_ckey *k);
 int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k);
 /* Insert (must be reserved); returns the new index. */
 uint32_t rtn__ctab_insert(rtn_ctab *t, const rtn_ckey *k);
@@ -502,6 +504,7 @@ struct rtn_ctx {
     uint64_t events;
     int64_t first_time, last_time;
     rtn_ctab cust;
+    uint32_t last_ci;       /* the customer of the last push (a hint, checked) */
     rtn_core core;
     struct rtn_engage *engage;
     struct rtn_journey *journey;
@@ -562,6 +565,9 @@ int64_t rtn__every_next(int every, int64_t day);
 int rtn__validate_event(rtn_ctx *ctx, const rtn_event *ev);
 /* Start a pending change for the customer `key` (found or new). */
 void rtn__pending_begin(rtn_ctx *ctx, const rtn_ckey *key);
+/* The same for a customer already looked up: ci is its index, or UINT32_MAX
+ * for a new one (whose key must then carry its hash). */
+void rtn__pending_begin_at(rtn_ctx *ctx, const rtn_ckey *key, uint32_t ci);
 /* A money amount in integer units of 1/RTN_MONEY_SCALE. */
 int64_t rtn__money(double v);
 

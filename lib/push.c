@@ -165,9 +165,14 @@ static void core_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
 
 void rtn__pending_begin(rtn_ctx *ctx, const rtn_ckey *key)
 {
+    rtn__pending_begin_at(ctx, key, rtn__ctab_find(&ctx->cust, key));
+}
+
+void rtn__pending_begin_at(rtn_ctx *ctx, const rtn_ckey *key, uint32_t ci)
+{
     rtn_pending *p = &ctx->pend;
     p->key = *key;
-    p->ci = rtn__ctab_find(&ctx->cust, key);
+    p->ci = ci;
     p->is_new = p->ci == UINT32_MAX;
     if (p->is_new)
         p->ci = ctx->cust.n;
@@ -176,10 +181,11 @@ void rtn__pending_begin(rtn_ctx *ctx, const rtn_ckey *key)
     p->changed = 0;
 }
 
-static int prepare(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *key, uint32_t b)
+static int prepare(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *key, uint32_t ci,
+                   uint32_t b)
 {
     int rc;
-    rtn__pending_begin(ctx, key);
+    rtn__pending_begin_at(ctx, key, ci);
     if ((rc = core_prepare(ctx, ev, b)) || (rc = rtn__engage_prepare(ctx, ev, b)) ||
         (rc = rtn__journey_prepare(ctx, ev, b)) || (rc = rtn__revenue_prepare(ctx, ev, b)))
         return rc;
@@ -189,21 +195,32 @@ static int prepare(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *key, uint3
 static int push_one(rtn_ctx *ctx, const rtn_event *ev)
 {
     rtn_ckey key;
-    uint32_t b;
+    uint32_t b, ci;
     int rc;
     if ((rc = rtn__validate_event(ctx, ev)))
         return rc;
     b = rtn__bucket(ctx, ev->time);
-    if (ev->customer_str)
-        rtn__ckey_str(&key, ev->customer_str, ev->customer_len);
-    else
-        rtn__ckey_num(&key, ev->customer);
-    rc = prepare(ctx, ev, &key, b);
+    /* Events of one customer often come together: the last customer pushed
+     * is compared first, without hashing the id. */
+    key.id = ev->customer_str ? 0 : ev->customer;
+    key.s = ev->customer_str;
+    key.len = ev->customer_str ? ev->customer_len : 0;
+    key.hash = 0;
+    if (ctx->last_ci < ctx->cust.n && rtn__ctab_is(&ctx->cust, ctx->last_ci, &key)) {
+        ci = ctx->last_ci;
+    } else {
+        if (ev->customer_str)
+            rtn__ckey_str(&key, ev->customer_str, ev->customer_len);
+        else
+            rtn__ckey_num(&key, ev->customer);
+        ci = rtn__ctab_find(&ctx->cust, &key);
+    }
+    rc = prepare(ctx, ev, &key, ci, b);
     /* Entries saved for the next fold hold memory: fold them and try again
      * before giving up. */
     if (rc == RTN_ENOMEM && ctx->ndirty && rtn__fold(ctx) == RTN_OK) {
         rtn__fold_release(ctx);
-        rc = prepare(ctx, ev, &key, b);
+        rc = prepare(ctx, ev, &key, ci, b);
     }
     if (rc) {
         if (rc == RTN_ENOMEM)
@@ -212,6 +229,8 @@ static int push_one(rtn_ctx *ctx, const rtn_event *ev)
         return rc;
     }
     rtn__pending_commit(ctx);
+    if (ctx->pend.ci < ctx->cust.n)
+        ctx->last_ci = ctx->pend.ci;
     core_commit(ctx, ev, b);
     rtn__engage_commit(ctx, ev, b);
     rtn__journey_commit(ctx, ev, b);
