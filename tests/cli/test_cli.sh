@@ -308,6 +308,9 @@ for l in 3 4 5 6 9; do grep_err "bad.csv:$l: "; done
 grep_err "5 bad rows skipped"
 checks=$((checks + 1))
 [ "$(grep -c 'bad.csv:' "$TMP/err")" -eq 5 ] || fail "exactly 5 bad rows reported"
+# Parse errors and the library's refusal come out together, in line order.
+[ "$(grep -o 'bad.csv:[0-9]*' "$TMP/err" | cut -d: -f2 | tr '\n' ' ')" = "3 4 5 6 9 " ] ||
+    fail "bad rows reported in line order"
 cp "$TMP/out" "$TMP/bad.json"
 # Good rows: a acquires Jan 1, buys 10 on Jan 3 and 12.5 x2 on Jan 5.
 check "$TMP/bad.json" events 3
@@ -321,6 +324,8 @@ grep -q "bad.csv:4:" "$TMP/err" && fail "--strict goes past the first bad row"
 expect_rc 0 "$RT" report --max-messages 2 "$DATA/bad.csv"
 checks=$((checks + 1))
 [ "$(grep -c 'bad.csv:' "$TMP/err")" -eq 2 ] || fail "--max-messages 2"
+grep -q "bad.csv:3: " "$TMP/err" && grep -q "bad.csv:4: " "$TMP/err" ||
+    fail "--max-messages 2 shows the first two bad rows"
 grep_err "5 bad rows skipped"
 
 # ---- exit codes --------------------------------------------------------------------------
