@@ -774,6 +774,56 @@ START_TEST(memory_cap_ingestion)
 }
 END_TEST
 
+/* A snapshot of format version 1, committed under tests/data: it keeps
+ * loading into the same results, and a context fed the same events saves
+ * the same bytes, so a change of the format shows here first (then bump the
+ * format version, keep a loader for version 1, and regenerate the file with
+ * RTN_REGEN_GOLDEN=1 test_snapshot). */
+START_TEST(golden_v1)
+{
+    static const char path[] = RTN_TEST_DATA "/snapshot-v1.rtn";
+    tu_stream s;
+    rtn_ctx *a = tu_ctx(NULL), *b;
+    tu_buf now, gold = TU_BUF_INIT;
+    rtn_stats st;
+    char why[512];
+    FILE *f;
+    tu_stream_gen(&s, 20261201, 800, 70, 60);
+    tu_push_all(a, s.ev, s.n);
+    su_save(a, &now);
+    if (getenv("RTN_REGEN_GOLDEN")) {
+        f = fopen(path, "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(now.p, 1, now.len, f), now.len);
+        ck_assert_int_eq(fclose(f), 0);
+    }
+    f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+    for (;;) {
+        unsigned char chunk[4096];
+        size_t got = fread(chunk, 1, sizeof chunk, f);
+        if (got == 0)
+            break;
+        ck_assert_int_eq(tu_buf_write(chunk, got, &gold), 0);
+    }
+    fclose(f);
+    ck_assert_uint_eq(gold.len, now.len);
+    ck_assert_msg(memcmp(gold.p, now.p, now.len) == 0,
+                  "the saved bytes differ from format version 1's");
+    b = load_buf(&gold, NULL);
+    rtn_stats_init(&st, sizeof st);
+    ck_assert_int_eq(rtn_ctx_stats(&st, b), RTN_OK);
+    ck_assert_uint_eq(st.events, 800);
+    ck_assert_uint_eq(st.customers, 70);
+    ck_assert_msg(tu_compare_all(a, b, 60, why, sizeof why) == 0, "%s", why);
+    rtn_ctx_free(a);
+    rtn_ctx_free(b);
+    free(now.p);
+    free(gold.p);
+    tu_stream_free(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("snapshot");
@@ -799,6 +849,7 @@ static Suite *suite(void)
     tcase_add_test(tf, fresh_process);
     tcase_add_test(tf, save_file_replaces);
     tcase_add_test(tf, kill_during_save);
+    tcase_add_test(tf, golden_v1);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, th);
     suite_add_tcase(s, tf);
