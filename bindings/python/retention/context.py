@@ -283,15 +283,22 @@ def _id(x, what, keep):
     return 0, ctypes.addressof(buf), len(b)
 
 
-def _event_type(t):
+def _type_code(t, code, label=None):
+    """An event type given by name or number; errors carry `code` and, when
+    given, the name of the setting (`label`)."""
+    prefix = label + ": " if label else ""
     if isinstance(t, str):
         v = _dll().rtn_event_type_from_name(t.encode("utf-8"))
         if v < 0:
-            raise _error(ETYPE, "unknown event type name %r" % t)
+            raise _error(code, "%sunknown event type name %r" % (prefix, t))
         return v
-    if not _int_in(t, _I32, "an event type"):
-        raise _error(ETYPE, "event type %d" % t)
+    if not _int_in(t, _I32, label or "an event type"):
+        raise _error(code, "%sevent type %d" % (prefix, t))
     return int(t)
+
+
+def _event_type(t):
+    return _type_code(t, ETYPE)
 
 
 def _metric(m):
@@ -358,14 +365,7 @@ def _value(v, metric):
 def _value_event(x):
     if x is None or x == "default":
         return 0
-    if isinstance(x, str):
-        v = _dll().rtn_event_type_from_name(x.encode("utf-8"))
-        if v < 0:
-            raise _error(ECONFIG, "value_event: unknown event type name %r" % x)
-        return v
-    if not _int_in(x, _I32, "value_event"):
-        raise _error(ECONFIG, "value_event %d" % x)
-    return int(x)
+    return _type_code(x, ECONFIG, "value_event")
 
 
 def _weights(w):
