@@ -19,17 +19,21 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTN_BUILD_BE
 cmake --build "$build" -j"$jobs"
 
 tests=${VALGRIND_TESTS:-$(for f in tests/test_*.c; do basename "$f" .c; done)}
+# One suite per core at a time (VALGRIND_PAR, default 2), the slowest first.
+par=${VALGRIND_PAR:-2}
+export build
 status=0
-for t in $tests; do
-    start=$(date +%s)
-    if CK_FORK=no RTN_TEST_QUICK=1 valgrind -q --error-exitcode=99 --leak-check=full \
-        --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
-        "$build/tests/$t" >"$build/$t.valgrind.log" 2>&1; then
-        echo "valgrind.sh: $t clean ($(( $(date +%s) - start )) s)"
-    else
-        echo "valgrind.sh: $t FAILED; see $build/$t.valgrind.log"
-        tail -30 "$build/$t.valgrind.log"
-        status=1
-    fi
-done
+printf '%s\n' $tests | awk '{ print ($0 == "test_alloc" ? 0 : 1), $0 }' | sort -k1,1n -s |
+    cut -d' ' -f2 | xargs -P "$par" -I{} sh -c '
+        t={}
+        start=$(date +%s)
+        if CK_FORK=no RTN_TEST_QUICK=1 valgrind -q --error-exitcode=99 --leak-check=full \
+            --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+            "$build/tests/$t" >"$build/$t.valgrind.log" 2>&1; then
+            echo "valgrind.sh: $t clean ($(( $(date +%s) - start )) s)"
+        else
+            echo "valgrind.sh: $t FAILED; see $build/$t.valgrind.log"
+            tail -30 "$build/$t.valgrind.log"
+            exit 1
+        fi' || status=1
 exit $status
