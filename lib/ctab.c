@@ -211,3 +211,41 @@ void rtn__ctab_free(rtn_mem *m, rtn_ctab *t)
     rtn__free(m, t->ids.p, (size_t)t->ids.cap);
     memset(t, 0, sizeof(*t));
 }
+
+int rtn__arena_clone(rtn_mem *m, rtn_arena *d, const rtn_arena *s)
+{
+    *d = *s;
+    if (rtn__dup(m, (void **)&d->p, s->p, (size_t)s->cap)) {
+        memset(d, 0, sizeof(*d));
+        return RTN_ENOMEM;
+    }
+    return RTN_OK;
+}
+
+int rtn__ctab_clone(rtn_mem *m, rtn_ctab *d, const rtn_ctab *s)
+{
+    uint32_t i;
+    memset(d, 0, sizeof(*d));
+    if (rtn__dup(m, (void **)&d->c, s->c, (size_t)s->cap * sizeof(rtn_cust)))
+        return RTN_ENOMEM;
+    d->cap = d->c ? s->cap : 0;
+    d->n = d->c ? s->n : 0;
+    /* Every record owns no entries until its copy is made, so a failure
+     * half-way leaves a table rtn__ctab_free releases exactly. */
+    for (i = 0; i < d->n; i++) {
+        d->c[i].ent = NULL;
+        rtn__cust_set_cap(&d->c[i], 0);
+    }
+    for (i = 0; i < d->n; i++) {
+        const rtn_cust *c = &s->c[i];
+        if (rtn__dup(m, (void **)&d->c[i].ent, c->ent,
+                     (size_t)rtn__cust_cap(c) * sizeof(uint64_t)))
+            return RTN_ENOMEM;
+        if (d->c[i].ent)
+            rtn__cust_set_cap(&d->c[i], rtn__cust_cap(c));
+    }
+    if (rtn__dup(m, (void **)&d->idx, s->idx, (size_t)s->icap * sizeof(uint64_t)))
+        return RTN_ENOMEM;
+    d->icap = d->idx ? s->icap : 0;
+    return rtn__arena_clone(m, &d->ids, &s->ids);
+}

@@ -1065,3 +1065,51 @@ int rtn__revenue_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
     dst->revenue = r;
     return RTN_OK;
 }
+
+/* ---- deep copy for merge ---------------------------------------------------- */
+
+int rtn__revenue_clone(rtn_ctx *dst, const rtn_ctx *src)
+{
+    const rtn_revenue *s = src->revenue;
+    rtn_revenue *r;
+    rtn_mem *m = &dst->mem;
+    uint32_t i;
+    dst->revenue = NULL;
+    if (s == NULL)
+        return RTN_OK;
+    if ((r = rtn__calloc(m, sizeof(*r))) == NULL)
+        return RTN_ENOMEM;
+    dst->revenue = r;
+    r->abs_total = s->abs_total;
+    for (i = 0; i < K_NFEN; i++)
+        if (rtn__fen_clone(m, &r->fen[i], &s->fen[i]))
+            return RTN_ENOMEM;
+    if (rtn__dup(m, (void **)&r->idx, s->idx, (size_t)s->icap * sizeof(uint32_t)))
+        return RTN_ENOMEM;
+    r->icap = r->idx ? s->icap : 0;
+    if (rtn__arena_clone(m, &r->ids, &s->ids))
+        return RTN_ENOMEM;
+    if (s->rccap) {
+        if ((r->rc = rtn__calloc(m, (size_t)s->rccap * sizeof(rev_cust))) == NULL)
+            return RTN_ENOMEM;
+        r->rccap = s->rccap;
+        /* A record is counted before its arrays are copied from cleared
+         * pointers, so rev_destroy releases a half-made copy exactly. */
+        for (i = 0; i < s->nrc; i++) {
+            const rev_cust *sc = &s->rc[i];
+            rev_cust *c = &r->rc[i];
+            *c = *sc;
+            c->sub = NULL;
+            c->chg = NULL;
+            c->subcap = c->cap = 0;
+            r->nrc = i + 1;
+            if (rtn__dup(m, (void **)&c->sub, sc->sub, (size_t)sc->subcap * sizeof(rev_sid)))
+                return RTN_ENOMEM;
+            c->subcap = c->sub ? sc->subcap : 0;
+            if (rtn__dup(m, (void **)&c->chg, sc->chg, (size_t)sc->cap * sizeof(rev_chg)))
+                return RTN_ENOMEM;
+            c->cap = c->chg ? sc->cap : 0;
+        }
+    }
+    return RTN_OK;
+}
