@@ -493,6 +493,8 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
 int rtn__revenue_save(rtn_ctx *ctx, rtn_wr *w);
 int rtn__revenue_load(rtn_ctx *ctx, rtn_rd *r);
 int rtn__revenue_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
+/* The same on dst's own state (a private copy: may fail half-way). */
+int rtn__revenue_merge_in_place(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
 int rtn__cohort_save(rtn_ctx *ctx, rtn_wr *w);
 int rtn__cohort_load(rtn_ctx *ctx, rtn_rd *r);
 int rtn__cohort_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);

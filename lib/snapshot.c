@@ -799,7 +799,7 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
         (rc = fen_merge(&w->mem, &w->core.items_returned, &src->core.items_returned)) == RTN_OK &&
         (rc = rtn__engage_merge(w, src, cmap)) == RTN_OK &&
         (rc = rtn__journey_merge(w, src, cmap)) == RTN_OK &&
-        (rc = rtn__revenue_merge(w, src, cmap)) == RTN_OK)
+        (rc = rtn__revenue_merge_in_place(w, src, cmap)) == RTN_OK)
         rc = rtn__cohort_merge(w, src, cmap);
     /* The MRR-loss flags of a customer of both depend on its whole merged
      * subscription history, not on the OR of the parts' flags. */
