@@ -222,9 +222,10 @@ int rtn__arena_clone(rtn_mem *m, rtn_arena *d, const rtn_arena *s)
     return RTN_OK;
 }
 
-int rtn__ctab_clone(rtn_mem *m, rtn_ctab *d, const rtn_ctab *s)
+int rtn__ctab_clone(rtn_mem *m, rtn_ctab *d, const rtn_ctab *s, int share)
 {
     uint32_t i;
+    uint64_t bytes = 0;
     memset(d, 0, sizeof(*d));
     if (rtn__dup(m, (void **)&d->c, s->c, (size_t)s->cap * sizeof(rtn_cust)))
         return RTN_ENOMEM;
@@ -236,6 +237,24 @@ int rtn__ctab_clone(rtn_mem *m, rtn_ctab *d, const rtn_ctab *s)
         d->c[i].ent = NULL;
         rtn__cust_set_cap(&d->c[i], 0);
     }
+    if (rtn__dup(m, (void **)&d->idx, s->idx, (size_t)s->icap * sizeof(uint64_t)))
+        return RTN_ENOMEM;
+    d->icap = d->idx ? s->icap : 0;
+    if (rtn__arena_clone(m, &d->ids, &s->ids))
+        return RTN_ENOMEM;
+    if (share) {
+        /* Counted as held by the copy too, under its cap. */
+        for (i = 0; i < d->n; i++)
+            bytes += (uint64_t)rtn__cust_cap(&s->c[i]) * sizeof(uint64_t);
+        if (m->cap != 0 && (bytes > m->cap || m->used > m->cap - bytes))
+            return RTN_ENOMEM;
+        m->used += bytes;
+        for (i = 0; i < d->n; i++) {
+            d->c[i].ent = s->c[i].ent;
+            rtn__cust_set_cap(&d->c[i], rtn__cust_cap(&s->c[i]));
+        }
+        return RTN_OK;
+    }
     for (i = 0; i < d->n; i++) {
         const rtn_cust *c = &s->c[i];
         if (rtn__dup(m, (void **)&d->c[i].ent, c->ent,
@@ -244,8 +263,22 @@ int rtn__ctab_clone(rtn_mem *m, rtn_ctab *d, const rtn_ctab *s)
         if (d->c[i].ent)
             rtn__cust_set_cap(&d->c[i], rtn__cust_cap(c));
     }
-    if (rtn__dup(m, (void **)&d->idx, s->idx, (size_t)s->icap * sizeof(uint64_t)))
-        return RTN_ENOMEM;
-    d->icap = d->idx ? s->icap : 0;
-    return rtn__arena_clone(m, &d->ids, &s->ids);
+    return RTN_OK;
+}
+
+int rtn__ctab_shares(const rtn_ctab *t, uint32_t ci, const rtn_ctab *other)
+{
+    return ci < other->n && t->c[ci].ent != NULL && t->c[ci].ent == other->c[ci].ent;
+}
+
+void rtn__ctab_unshare(rtn_mem *m, rtn_ctab *t, const rtn_ctab *other)
+{
+    uint32_t i;
+    for (i = 0; i < t->n; i++)
+        if (rtn__ctab_shares(t, i, other)) {
+            m->used -= (uint64_t)rtn__cust_cap(&t->c[i]) * sizeof(uint64_t);
+            t->c[i].ent = NULL;
+            t->c[i].n = 0;
+            rtn__cust_set_cap(&t->c[i], 0);
+        }
 }

@@ -244,7 +244,7 @@ int rtn_ctx_stats(rtn_stats *out, const rtn_ctx *ctx)
     return RTN_OK;
 }
 
-int rtn__ctx_clone(rtn_ctx **out, const rtn_ctx *src)
+int rtn__ctx_clone(rtn_ctx **out, const rtn_ctx *src, int share)
 {
     rtn_ctx *w;
     rtn_mem *m;
@@ -258,7 +258,7 @@ int rtn__ctx_clone(rtn_ctx **out, const rtn_ctx *src)
     w->last_time = src->last_time;
     /* Each part is copied into cleared fields, so rtn_ctx_free releases a
      * half-made copy exactly. */
-    if ((rc = rtn__ctab_clone(m, &w->cust, &src->cust)) ||
+    if ((rc = rtn__ctab_clone(m, &w->cust, &src->cust, share)) ||
         (rc = rtn__core_clone(w, src)) || (rc = rtn__engage_clone(w, src)) ||
         (rc = rtn__journey_clone(w, src)) || (rc = rtn__revenue_clone(w, src)) ||
         (rc = rtn__cohort_clone(w, src)))
@@ -278,6 +278,7 @@ int rtn__ctx_clone(rtn_ctx **out, const rtn_ctx *src)
     return RTN_OK;
 fail:
     w->ndirty = 0;
+    rtn__ctab_unshare(m, &w->cust, &src->cust);
     rtn_ctx_free(w);
     return rc;
 }

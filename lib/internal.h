@@ -190,8 +190,15 @@ int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k);
 uint32_t rtn__ctab_insert(rtn_ctab *t, const rtn_ckey *k);
 void rtn__ctab_free(rtn_mem *m, rtn_ctab *t);
 /* d = a deep copy of s; on failure d holds part of it (rtn__ctab_free
- * releases it). */
-int rtn__ctab_clone(rtn_mem *m, rtn_ctab *d, const rtn_ctab *s);
+ * releases it). With `share`, d's records point at s's entry arrays
+ * (counted in m as d's): the owner of both must detach one side with
+ * rtn__ctab_unshare before freeing it, and no shared array may be edited. */
+int rtn__ctab_clone(rtn_mem *m, rtn_ctab *d, const rtn_ctab *s, int share);
+/* Whether record ci of t shares its entry array with record ci of other. */
+int rtn__ctab_shares(const rtn_ctab *t, uint32_t ci, const rtn_ctab *other);
+/* Detach t's records from the entry arrays they share with other's (t's
+ * such records are left empty; their bytes leave m's count). */
+void rtn__ctab_unshare(rtn_mem *m, rtn_ctab *t, const rtn_ctab *other);
 /* The string id of a customer (NULL for numeric ids) and its length. */
 const char *rtn__cust_str(const rtn_ctab *t, const rtn_cust *c);
 uint32_t rtn__cust_idlen(const rtn_ctab *t, const rtn_cust *c);
@@ -580,8 +587,9 @@ int rtn__ctx_create(rtn_ctx **out, const rtn_config *cfg);
 void rtn__ctx_free_contents(rtn_ctx *ctx);
 /* A deep copy of a context (customers, accumulators, module state, dirty
  * customers with their saved entries), allocated with its allocator and
- * under its memory cap; scratch space is not copied. */
-int rtn__ctx_clone(rtn_ctx **out, const rtn_ctx *src);
+ * under its memory cap; scratch space is not copied. With `share`, the
+ * customers' entry arrays are src's (see rtn__ctab_clone). */
+int rtn__ctx_clone(rtn_ctx **out, const rtn_ctx *src, int share);
 
 /* ---- time helpers (time.c) ---------------------------------------------- */
 

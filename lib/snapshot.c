@@ -678,8 +678,9 @@ static const char *config_mismatch(const rtn_config *a, const rtn_config *b)
     return NULL;
 }
 
-/* The union of two customers' day entries: flags OR, purchase counts add. */
-static int union_entries(rtn_ctx *ctx, rtn_cust *d, const rtn_cust *s)
+/* The union of two customers' day entries: flags OR, purchase counts add.
+ * d's old array is freed, or only uncounted when another context shares it. */
+static int union_entries(rtn_ctx *ctx, rtn_cust *d, const rtn_cust *s, int shared)
 {
     uint32_t i = 0, j = 0, n = 0, cap = d->n + s->n;
     uint64_t *e;
@@ -707,7 +708,10 @@ static int union_entries(rtn_ctx *ctx, rtn_cust *d, const rtn_cust *s)
             j++;
         }
     }
-    rtn__free(&ctx->mem, d->ent, (size_t)rtn__cust_cap(d) * sizeof(uint64_t));
+    if (shared)
+        ctx->mem.used -= (uint64_t)rtn__cust_cap(d) * sizeof(uint64_t);
+    else
+        rtn__free(&ctx->mem, d->ent, (size_t)rtn__cust_cap(d) * sizeof(uint64_t));
     d->ent = e;
     d->n = n;
     rtn__cust_set_cap(d, cap);
@@ -752,7 +756,7 @@ static int copy_customer(rtn_ctx *w, uint32_t ci, const rtn_cust *sc)
  * (the wholesale add brought it) and its MRR-loss flags: its subscription
  * records are src's alone after the revenue merge, so its loss buckets are
  * src's. The cost is the copy plus the customers of both. */
-static int merge_into(rtn_ctx *w, const rtn_ctx *src)
+static int merge_into(rtn_ctx *w, const rtn_ctx *src, const rtn_ctab *shared)
 {
     const rtn_ctab *st = &src->cust;
     rtn_ctab *t = &w->cust;
@@ -789,7 +793,8 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
         const rtn_cust *sc = &st->c[both[i]];
         rtn_cust *dc = &t->c[cmap[both[i]]];
         if ((rc = rtn__contrib_withdraw(w, sc, sc->ent, sc->n)) == RTN_OK &&
-            (rc = union_entries(w, dc, sc)) == RTN_OK)
+            (rc = union_entries(w, dc, sc, rtn__ctab_shares(t, cmap[both[i]], shared))) ==
+                RTN_OK)
             rtn__cust_add_flags(dc, rtn__cust_flags(sc) & RTN_CF_ALL);
     }
     if (rc == RTN_OK &&
@@ -838,11 +843,16 @@ int rtn_ctx_merge(rtn_ctx *dst, const rtn_ctx *src)
     if ((rc = rtn__fold((rtn_ctx *)(uintptr_t)src)) != RTN_OK)
         return rtn__fail(dst, rc,
                          "out of memory applying the pending changes of the source context");
-    /* Build the result in a copy, so that dst is untouched on failure. */
-    if ((rc = rtn__ctx_clone(&w, dst)) == RTN_OK && (rc = rtn__fold(w)) == RTN_OK &&
-        (rc = merge_into(w, src)) != RTN_OK)
+    /* Build the result in a copy, so that dst is untouched on failure. The
+     * copy shares dst's entry arrays (a merge edits none in place: a
+     * customer of both gets a new array), so they are not copied; whichever
+     * side is freed first lets go of them. */
+    if ((rc = rtn__ctx_clone(&w, dst, 1)) == RTN_OK && (rc = rtn__fold(w)) == RTN_OK &&
+        (rc = merge_into(w, src, &dst->cust)) != RTN_OK)
         snprintf(why, sizeof why, "%s", w->err);
     if (rc) {
+        if (w)
+            rtn__ctab_unshare(&w->mem, &w->cust, &dst->cust);
         rtn_ctx_free(w);
         if (rc == RTN_ENOMEM)
             return rtn__fail(dst, rc,
@@ -851,6 +861,7 @@ int rtn_ctx_merge(rtn_ctx *dst, const rtn_ctx *src)
         return rtn__fail(dst, rc, "merge failed: %s", why);
     }
     /* Swap the copy's contents in: dst keeps its own address. */
+    rtn__ctab_unshare(&dst->mem, &dst->cust, &w->cust);
     rtn__ctx_free_contents(dst);
     wm = w->mem;
     memcpy(dst, w, sizeof *dst);
