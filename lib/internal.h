@@ -210,7 +210,8 @@ void rtn__cust_key(rtn_ckey *k, const rtn_ctab *t, const rtn_cust *c);
  * of the customer's day entries and flags: its contribution, a sorted list of
  * items. A change to a customer computes the old and new lists and applies
  * their difference, so results depend only on the set of events (order
- * independence), and merge and snapshot loading reduce to re-contributing.
+ * independence), snapshot loading reduces to re-contributing, and merge to
+ * adding the parts' sums and re-contributing the customers of both.
  */
 enum rtn_ckind {
     /* core (status.c, purchase.c): 1..31 */
@@ -488,8 +489,9 @@ int rtn__fen_load_range(rtn_mem *m, rtn_rd *r, rtn_fen *f, uint32_t lo, uint32_t
  * RTN_ENOMEM), never crash; ctx is freed with rtn_ctx_free on failure.
  * Merge folds src's raw state into dst; cmap[i] is dst's index of src's
  * customer i. Customers new to dst are already inserted (with their merged
- * entries) when module merges run; the contributions of every customer in
- * cmap are withdrawn before and re-added after. dst is a private copy that
+ * entries) when module merges run; the contributions of the customers of
+ * both are withdrawn before and re-added after (src's contribution sums are
+ * added to dst's wholesale: rtn__X_add_contrib). dst is a private copy that
  * is discarded on failure, so a merge may fail half-way. */
 int rtn__engage_save(rtn_ctx *ctx, rtn_wr *w);
 int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r);
