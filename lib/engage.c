@@ -784,6 +784,21 @@ static void uses_apply(struct rtn_engage *e, uint32_t fi, uint32_t ui, const uin
                        uint32_t n)
 {
     uint32_t i;
+    if (n && e->u[ui].n == 0) {
+        /* Into an empty set (a record new to dst): the sorted buckets as
+         * they are, with the first / last / gap items their one by one
+         * insertion would leave. */
+        fuse *u = &e->u[ui];
+        feat *f = &e->f[fi];
+        memcpy(set_of(u), b, (size_t)n * sizeof(uint32_t));
+        u->n = n;
+        rtn__fen_add(&f->first, b[0], 1);
+        rtn__fen_add(&f->last, b[n - 1], 1);
+        for (i = 1; i < n; i++)
+            if (b[i] - b[i - 1] >= 2)
+                gap_add(&f->gap, b[i - 1], b[i], 1);
+        return;
+    }
     for (i = 0; i < n; i++) {
         fuse *u = &e->u[ui];
         uint32_t pos = lower_bound(set_of(u), u->n, b[i]);
