@@ -155,6 +155,24 @@ static void index_put(uint64_t *idx, uint32_t icap, uint64_t hash, uint32_t rec)
     idx[i] = slot_of(hash, rec);
 }
 
+/* Rebuild the index with ncap slots. */
+static int index_resize(rtn_mem *m, rtn_ctab *t, uint32_t ncap)
+{
+    uint32_t i;
+    uint64_t *idx;
+    if (ncap == 0)
+        return RTN_ENOMEM;
+    idx = rtn__calloc(m, (size_t)ncap * sizeof(uint64_t));
+    if (idx == NULL)
+        return RTN_ENOMEM;
+    for (i = 0; i < t->n; i++)
+        index_put(idx, ncap, cust_hash(t, &t->c[i]), i);
+    rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint64_t));
+    t->idx = idx;
+    t->icap = ncap;
+    return RTN_OK;
+}
+
 int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k)
 {
     int rc;
@@ -168,21 +186,24 @@ int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k)
         if (rc)
             return rc;
     }
-    if ((uint64_t)(t->n + 1) * 4 > (uint64_t)t->icap * 3) {
-        uint32_t ncap = t->icap ? t->icap * 2 : 64, i;
-        uint64_t *idx;
-        if (ncap == 0)
-            return RTN_ENOMEM;
-        idx = rtn__calloc(m, (size_t)ncap * sizeof(uint64_t));
-        if (idx == NULL)
-            return RTN_ENOMEM;
-        for (i = 0; i < t->n; i++)
-            index_put(idx, ncap, cust_hash(t, &t->c[i]), i);
-        rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint64_t));
-        t->idx = idx;
-        t->icap = ncap;
-    }
+    if ((uint64_t)(t->n + 1) * 4 > (uint64_t)t->icap * 3)
+        return index_resize(m, t, t->icap ? t->icap * 2 : 64);
     return RTN_OK;
+}
+
+int rtn__ctab_reserve_more(rtn_mem *m, rtn_ctab *t, uint32_t records, uint64_t bytes)
+{
+    uint64_t need = (uint64_t)t->n + records, ncap = t->icap ? t->icap : 64;
+    if (need >= UINT32_MAX - 1 || bytes > UINT32_MAX)
+        return RTN_ENOMEM;
+    if (rtn__grow(m, (void **)&t->c, &t->cap, (uint32_t)need, sizeof(rtn_cust)) ||
+        rtn__arena_reserve(m, &t->ids, (uint32_t)bytes))
+        return RTN_ENOMEM;
+    while (need * 4 > ncap * 3)
+        ncap *= 2;
+    if (ncap > (UINT64_C(1) << 31))
+        return RTN_ENOMEM;
+    return ncap > t->icap ? index_resize(m, t, (uint32_t)ncap) : RTN_OK;
 }
 
 uint32_t rtn__ctab_insert(rtn_ctab *t, const rtn_ckey *k)

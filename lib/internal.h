@@ -186,6 +186,9 @@ uint32_t rtn__ctab_find(const rtn_ctab *t, const rtn_ckey *k);
 /* Whether record ci is the customer k (k's hash is not used). */
 int rtn__ctab_is(const rtn_ctab *t, uint32_t ci, const rtn_ckey *k);
 int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k);
+/* Room for `records` more customers whose string ids take `bytes` of the
+ * arena (with their length prefixes): the reserves that follow are free. */
+int rtn__ctab_reserve_more(rtn_mem *m, rtn_ctab *t, uint32_t records, uint64_t bytes);
 /* Insert (must be reserved); returns the new index. */
 uint32_t rtn__ctab_insert(rtn_ctab *t, const rtn_ckey *k);
 void rtn__ctab_free(rtn_mem *m, rtn_ctab *t);

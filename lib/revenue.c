@@ -1107,6 +1107,36 @@ static int record_items(rtn_ctx *ctx, rtn_revenue *r, const rev_cust *c, int64_t
     return RTN_OK;
 }
 
+/* Copy record c of `from` as the new record of customer ci of `to`. */
+static int copy_record(rtn_ctx *ctx, rtn_revenue *to, uint32_t ci, const rtn_revenue *from,
+                       const rev_cust *c)
+{
+    rtn_mem *m = &ctx->mem;
+    uint64_t bytes = 0;
+    uint32_t j;
+    rev_cust *d;
+    if (c->n == 0)
+        return RTN_OK;
+    for (j = 0; j < c->nsub; j++)
+        bytes += c->sub[j].str ? c->sub[j].len : 0;
+    if (bytes > UINT32_MAX || rtn__arena_reserve(m, &to->ids, (uint32_t)bytes) ||
+        rec_reserve(m, to))
+        return RTN_ENOMEM;
+    d = &to->rc[rec_insert(to, ci)];
+    if (rtn__dup(m, (void **)&d->sub, c->sub, (size_t)c->nsub * sizeof(rev_sid)))
+        return RTN_ENOMEM;
+    d->subcap = d->sub ? c->nsub : 0;
+    if (rtn__dup(m, (void **)&d->chg, c->chg, (size_t)c->n * sizeof(rev_chg)))
+        return RTN_ENOMEM;
+    d->cap = c->n;
+    for (j = 0; j < c->nsub; j++)
+        if (c->sub[j].str)
+            d->sub[j].key = rtn__arena_put(&to->ids, from->ids.p + c->sub[j].key, c->sub[j].len);
+    d->nsub = c->nsub;
+    d->n = c->n;
+    return RTN_OK;
+}
+
 /* The movement sums are sums over records, so src's are added wholesale
  * and only a customer with records on both sides is generated again:
  * both parts' movements withdrawn, the merged record's added. */
@@ -1134,9 +1164,14 @@ static int merge_records(rtn_ctx *dst, const rtn_revenue *b, const uint32_t *cma
                 (rc = record_items(dst, r, sc, -1)))
                 return rc;
         }
-        if ((rc = fold_record(dst, r, ci, b, sc)))
-            return rc;
-        if (rec != UINT32_MAX && (rc = record_items(dst, r, &r->rc[rec], +1)))
+        if (rec == UINT32_MAX) {
+            /* Its movements came with the sums. */
+            if ((rc = copy_record(dst, r, ci, b, sc)))
+                return rc;
+            continue;
+        }
+        if ((rc = fold_record(dst, r, ci, b, sc)) ||
+            (rc = record_items(dst, r, &r->rc[rec], +1)))
             return rc;
     }
     if (r->abs_total > REV_LIMIT)

@@ -768,6 +768,9 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src, const rtn_ctab *shared)
     if ((cmap = rtn__alloc(&w->mem, sz)) == NULL)
         return RTN_ENOMEM;
     both = cmap + (st->n ? st->n : 1);
+    /* Room for every customer of src at once (one index rebuild at most). */
+    if ((rc = rtn__ctab_reserve_more(&w->mem, t, st->n, st->ids.len)))
+        goto out;
     /* Find or insert every customer of src; withdraw the contributions of
      * those that already exist, before anything they derive from changes. */
     for (i = 0; i < st->n && rc == RTN_OK; i++) {
@@ -819,6 +822,7 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src, const rtn_ctab *shared)
             w->last_time = src->last_time;
         w->events += src->events;
     }
+out:
     rtn__free(&w->mem, cmap, sz);
     return rc;
 }
