@@ -935,14 +935,19 @@ RTN_API int rtn_snapshot_load_buffer(rtn_ctx **out, const rtn_config *cfg,
 
 /**
  * @brief Fold `src` into `dst`: afterwards `dst` answers as if it had been
- *        fed both event streams. `src` is unchanged.
+ *        fed both event streams. `src` answers as before.
  *
  * For any split of an event stream into parts, the same customer in several
  * parts included, merging the parts' contexts gives exactly the context of
  * the whole stream: shard ingestion by customer over threads or machines and
- * merge. The result is built in a private copy of `dst` (same allocator and
- * cap) and swapped in, so during the call memory peaks at about twice
- * `dst`'s size plus `src`'s customers; on any failure `dst` is unchanged.
+ * merge. `src` may apply its pending changes (pushes are applied by the
+ * next reading call, and a merge reads `src`): nothing it answers changes,
+ * but the memory it reports may. The result is built in a private copy of
+ * `dst` (same allocator and cap; it shares `dst`'s customers' day entries
+ * instead of copying them) and swapped in; on any failure `dst` is
+ * unchanged. The cost is copying `dst`'s accumulators and `src`'s customers
+ * and state, plus regenerating the customers present in both contexts:
+ * with customers sharded, only copying.
  * `dst` and `src` may be the same context (every event counted twice).
  * @return ::RTN_OK, ::RTN_EMISMATCH (different resolution, day offset,
  *         inactivity, loyalty, scales, margin, value event or health

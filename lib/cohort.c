@@ -603,3 +603,76 @@ int rtn__cohort_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
     RTN_UNUSED(cmap);
     return RTN_OK;
 }
+
+/* ---- deep copy and contributions for merge ------------------------------------------ */
+
+int rtn__cohort_clone(rtn_ctx *dst, const rtn_ctx *src)
+{
+    const struct rtn_cohort *s = src->cohort;
+    struct rtn_cohort *co;
+    rtn_mem *m = &dst->mem;
+    uint32_t t, i;
+    dst->cohort = NULL;
+    if (s == NULL)
+        return RTN_OK;
+    if ((co = rtn__calloc(m, sizeof(*co))) == NULL)
+        return RTN_ENOMEM;
+    dst->cohort = co;
+    for (t = 0; t < NTAB; t++) {
+        const coh_tab *st = &s->tab[t];
+        coh_tab *dt = &co->tab[t];
+        if (st->n == 0)
+            continue;
+        /* Rows start empty; each row's counts are copied into it. */
+        if ((dt->rows = rtn__calloc(m, (size_t)st->n * sizeof(coh_row))) == NULL)
+            return RTN_ENOMEM;
+        dt->base = st->base;
+        dt->n = st->n;
+        for (i = 0; i < st->n; i++) {
+            coh_row *dr = &dt->rows[i];
+            const coh_row *sr = &st->rows[i];
+            if (rtn__dup(m, (void **)&dr->v, sr->v, (size_t)sr->cap * 2 * sizeof(int64_t)))
+                return RTN_ENOMEM;
+            dr->cap = dr->v ? sr->cap : 0;
+        }
+    }
+    if (rtn__fen_clone(m, &co->llast, &s->llast) || rtn__pairs_clone(m, &co->pregap, &s->pregap))
+        return RTN_ENOMEM;
+    return RTN_OK;
+}
+
+/* Every accumulator of this module is a contribution accumulator. */
+int rtn__cohort_add_contrib(rtn_ctx *dst, const rtn_ctx *src)
+{
+    const struct rtn_cohort *s = src->cohort;
+    struct rtn_cohort *co;
+    rtn_mem *m = &dst->mem;
+    uint32_t t, i, k;
+    if (s == NULL)
+        return RTN_OK;
+    if ((co = get(dst)) == NULL)
+        return RTN_ENOMEM;
+    for (t = 0; t < NTAB; t++) {
+        const coh_tab *st = &s->tab[t];
+        for (i = 0; i < st->n; i++) {
+            const coh_row *sr = &st->rows[i];
+            coh_row *dr;
+            uint32_t p = st->base + i;
+            if (sr->cap == 0)
+                continue;
+            /* The whole row, so anything src holds can be taken out again. */
+            if (tab_cover(m, &co->tab[t], p) ||
+                row_reserve(m, row_of(&co->tab[t], p), sr->cap - 1))
+                return RTN_ENOMEM;
+            dr = row_of(&co->tab[t], p);
+            for (k = 0; k < sr->cap; k++) {
+                dr->v[k] += sr->v[k];
+                dr->v[dr->cap + k] += sr->v[sr->cap + k];
+            }
+        }
+    }
+    if (rtn__fen_add_tree(m, &co->llast, &s->llast) ||
+        rtn__pairs_add_all(m, &co->pregap, &s->pregap))
+        return RTN_ENOMEM;
+    return RTN_OK;
+}

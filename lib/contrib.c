@@ -659,3 +659,11 @@ int rtn__contrib_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign)
         apply_items(ctx, &ctx->new_items, sign);
     return rc;
 }
+
+int rtn__contrib_withdraw(rtn_ctx *ctx, const rtn_cust *c, const uint64_t *ent, uint32_t n)
+{
+    int rc = generate(ctx, c, ent, n, &ctx->new_items, RTN_A_ALL);
+    if (rc == RTN_OK)
+        apply_items(ctx, &ctx->new_items, -1);
+    return rc;
+}

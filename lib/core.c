@@ -4,6 +4,8 @@
  */
 #include "internal.h"
 
+#include <string.h>
+
 #define P1(b) ((b) + 1u) /* a bucket as stored in a pair store */
 
 static int push(rtn_ctx *ctx, rtn_clist *o, uint32_t k, uint32_t a, uint32_t b, uint32_t c)
@@ -412,17 +414,64 @@ int rtn__core_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
     }
 }
 
+/* The trees and pair stores of the core: the contribution accumulators
+ * first (NCONTRIB_FEN of the trees), then the event sums. */
+#define NFEN 13
+#define NCONTRIB_FEN 9
+#define NPAIRS 5
+
+static void core_parts(rtn_core *c, rtn_fen *fens[NFEN], rtn_pairs *prs[NPAIRS])
+{
+    rtn_fen *f[NFEN] = {&c->acq,    &c->react,  &c->loss,    &c->refacq,     &c->loyal,
+                        &c->afirst, &c->alast,  &c->pfirst,  &c->plast,      &c->purchases,
+                        &c->revenue, &c->items_sold, &c->items_returned};
+    rtn_pairs *p[NPAIRS] = {&c->ivl, &c->surv, &c->agap, &c->pgap, &c->p1};
+    memcpy(fens, f, sizeof(f));
+    memcpy(prs, p, sizeof(p));
+}
+
 void rtn__core_free(rtn_ctx *ctx)
 {
-    rtn_core *c = &ctx->core;
-    rtn_mem *m = &ctx->mem;
-    rtn_fen *fens[] = {&c->acq, &c->react, &c->loss, &c->refacq, &c->loyal, &c->afirst,
-                       &c->alast, &c->pfirst, &c->plast, &c->purchases, &c->revenue,
-                       &c->items_sold, &c->items_returned};
-    rtn_pairs *prs[] = {&c->ivl, &c->surv, &c->agap, &c->pgap, &c->p1};
+    rtn_fen *fens[NFEN];
+    rtn_pairs *prs[NPAIRS];
     size_t i;
-    for (i = 0; i < sizeof(fens) / sizeof(fens[0]); i++)
-        rtn__fen_free(m, fens[i]);
-    for (i = 0; i < sizeof(prs) / sizeof(prs[0]); i++)
-        rtn__pairs_free(m, prs[i]);
+    core_parts(&ctx->core, fens, prs);
+    for (i = 0; i < NFEN; i++)
+        rtn__fen_free(&ctx->mem, fens[i]);
+    for (i = 0; i < NPAIRS; i++)
+        rtn__pairs_free(&ctx->mem, prs[i]);
+}
+
+int rtn__core_clone(rtn_ctx *dst, const rtn_ctx *src)
+{
+    rtn_fen *df[NFEN], *sf[NFEN];
+    rtn_pairs *dp[NPAIRS], *sp[NPAIRS];
+    size_t i;
+    core_parts(&dst->core, df, dp);
+    core_parts((rtn_core *)(uintptr_t)&src->core, sf, sp);
+    memset(&dst->core, 0, sizeof(dst->core));
+    for (i = 0; i < NFEN; i++)
+        if (rtn__fen_clone(&dst->mem, df[i], sf[i]))
+            return RTN_ENOMEM;
+    for (i = 0; i < NPAIRS; i++)
+        if (rtn__pairs_clone(&dst->mem, dp[i], sp[i]))
+            return RTN_ENOMEM;
+    return RTN_OK;
+}
+
+/* The event sums (purchases, revenue, items) are raw state: merge adds them. */
+int rtn__core_add_contrib(rtn_ctx *dst, const rtn_ctx *src)
+{
+    rtn_fen *df[NFEN], *sf[NFEN];
+    rtn_pairs *dp[NPAIRS], *sp[NPAIRS];
+    size_t i;
+    core_parts(&dst->core, df, dp);
+    core_parts((rtn_core *)(uintptr_t)&src->core, sf, sp);
+    for (i = 0; i < NCONTRIB_FEN; i++)
+        if (rtn__fen_add_tree(&dst->mem, df[i], sf[i]))
+            return RTN_ENOMEM;
+    for (i = 0; i < NPAIRS; i++)
+        if (rtn__pairs_add_all(&dst->mem, dp[i], sp[i]))
+            return RTN_ENOMEM;
+    return RTN_OK;
 }

@@ -155,6 +155,24 @@ static void index_put(uint64_t *idx, uint32_t icap, uint64_t hash, uint32_t rec)
     idx[i] = slot_of(hash, rec);
 }
 
+/* Rebuild the index with ncap slots. */
+static int index_resize(rtn_mem *m, rtn_ctab *t, uint32_t ncap)
+{
+    uint32_t i;
+    uint64_t *idx;
+    if (ncap == 0)
+        return RTN_ENOMEM;
+    idx = rtn__calloc(m, (size_t)ncap * sizeof(uint64_t));
+    if (idx == NULL)
+        return RTN_ENOMEM;
+    for (i = 0; i < t->n; i++)
+        index_put(idx, ncap, cust_hash(t, &t->c[i]), i);
+    rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint64_t));
+    t->idx = idx;
+    t->icap = ncap;
+    return RTN_OK;
+}
+
 int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k)
 {
     int rc;
@@ -168,21 +186,24 @@ int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k)
         if (rc)
             return rc;
     }
-    if ((uint64_t)(t->n + 1) * 4 > (uint64_t)t->icap * 3) {
-        uint32_t ncap = t->icap ? t->icap * 2 : 64, i;
-        uint64_t *idx;
-        if (ncap == 0)
-            return RTN_ENOMEM;
-        idx = rtn__calloc(m, (size_t)ncap * sizeof(uint64_t));
-        if (idx == NULL)
-            return RTN_ENOMEM;
-        for (i = 0; i < t->n; i++)
-            index_put(idx, ncap, cust_hash(t, &t->c[i]), i);
-        rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint64_t));
-        t->idx = idx;
-        t->icap = ncap;
-    }
+    if ((uint64_t)(t->n + 1) * 4 > (uint64_t)t->icap * 3)
+        return index_resize(m, t, t->icap ? t->icap * 2 : 64);
     return RTN_OK;
+}
+
+int rtn__ctab_reserve_more(rtn_mem *m, rtn_ctab *t, uint32_t records, uint64_t bytes)
+{
+    uint64_t need = (uint64_t)t->n + records, ncap = t->icap ? t->icap : 64;
+    if (need >= UINT32_MAX - 1 || bytes > UINT32_MAX)
+        return RTN_ENOMEM;
+    if (rtn__grow(m, (void **)&t->c, &t->cap, (uint32_t)need, sizeof(rtn_cust)) ||
+        rtn__arena_reserve(m, &t->ids, (uint32_t)bytes))
+        return RTN_ENOMEM;
+    while (need * 4 > ncap * 3)
+        ncap *= 2;
+    if (ncap > (UINT64_C(1) << 31))
+        return RTN_ENOMEM;
+    return ncap > t->icap ? index_resize(m, t, (uint32_t)ncap) : RTN_OK;
 }
 
 uint32_t rtn__ctab_insert(rtn_ctab *t, const rtn_ckey *k)
@@ -210,4 +231,75 @@ void rtn__ctab_free(rtn_mem *m, rtn_ctab *t)
     rtn__free(m, t->idx, (size_t)t->icap * sizeof(uint64_t));
     rtn__free(m, t->ids.p, (size_t)t->ids.cap);
     memset(t, 0, sizeof(*t));
+}
+
+int rtn__arena_clone(rtn_mem *m, rtn_arena *d, const rtn_arena *s)
+{
+    *d = *s;
+    if (rtn__dup(m, (void **)&d->p, s->p, (size_t)s->cap)) {
+        memset(d, 0, sizeof(*d));
+        return RTN_ENOMEM;
+    }
+    return RTN_OK;
+}
+
+int rtn__ctab_clone(rtn_mem *m, rtn_ctab *d, const rtn_ctab *s, int share)
+{
+    uint32_t i;
+    uint64_t bytes = 0;
+    memset(d, 0, sizeof(*d));
+    if (rtn__dup(m, (void **)&d->c, s->c, (size_t)s->cap * sizeof(rtn_cust)))
+        return RTN_ENOMEM;
+    d->cap = d->c ? s->cap : 0;
+    d->n = d->c ? s->n : 0;
+    /* Every record owns no entries until its copy is made, so a failure
+     * half-way leaves a table rtn__ctab_free releases exactly. */
+    for (i = 0; i < d->n; i++) {
+        d->c[i].ent = NULL;
+        rtn__cust_set_cap(&d->c[i], 0);
+    }
+    if (rtn__dup(m, (void **)&d->idx, s->idx, (size_t)s->icap * sizeof(uint64_t)))
+        return RTN_ENOMEM;
+    d->icap = d->idx ? s->icap : 0;
+    if (rtn__arena_clone(m, &d->ids, &s->ids))
+        return RTN_ENOMEM;
+    if (share) {
+        /* Counted as held by the copy too, under its cap. */
+        for (i = 0; i < d->n; i++)
+            bytes += (uint64_t)rtn__cust_cap(&s->c[i]) * sizeof(uint64_t);
+        if (m->cap != 0 && (bytes > m->cap || m->used > m->cap - bytes))
+            return RTN_ENOMEM;
+        m->used += bytes;
+        for (i = 0; i < d->n; i++) {
+            d->c[i].ent = s->c[i].ent;
+            rtn__cust_set_cap(&d->c[i], rtn__cust_cap(&s->c[i]));
+        }
+        return RTN_OK;
+    }
+    for (i = 0; i < d->n; i++) {
+        const rtn_cust *c = &s->c[i];
+        if (rtn__dup(m, (void **)&d->c[i].ent, c->ent,
+                     (size_t)rtn__cust_cap(c) * sizeof(uint64_t)))
+            return RTN_ENOMEM;
+        if (d->c[i].ent)
+            rtn__cust_set_cap(&d->c[i], rtn__cust_cap(c));
+    }
+    return RTN_OK;
+}
+
+int rtn__ctab_shares(const rtn_ctab *t, uint32_t ci, const rtn_ctab *other)
+{
+    return ci < other->n && t->c[ci].ent != NULL && t->c[ci].ent == other->c[ci].ent;
+}
+
+void rtn__ctab_unshare(rtn_mem *m, rtn_ctab *t, const rtn_ctab *other)
+{
+    uint32_t i;
+    for (i = 0; i < t->n; i++)
+        if (rtn__ctab_shares(t, i, other)) {
+            m->used -= (uint64_t)rtn__cust_cap(&t->c[i]) * sizeof(uint64_t);
+            t->c[i].ent = NULL;
+            t->c[i].n = 0;
+            rtn__cust_set_cap(&t->c[i], 0);
+        }
 }

@@ -243,3 +243,42 @@ int rtn_ctx_stats(rtn_stats *out, const rtn_ctx *ctx)
     memcpy(out, &s, out->size);
     return RTN_OK;
 }
+
+int rtn__ctx_clone(rtn_ctx **out, const rtn_ctx *src, int share)
+{
+    rtn_ctx *w;
+    rtn_mem *m;
+    int rc;
+    *out = NULL;
+    if ((rc = rtn__ctx_create(&w, &src->cfg)))
+        return rc;
+    m = &w->mem;
+    w->events = src->events;
+    w->first_time = src->first_time;
+    w->last_time = src->last_time;
+    /* Each part is copied into cleared fields, so rtn_ctx_free releases a
+     * half-made copy exactly. */
+    if ((rc = rtn__ctab_clone(m, &w->cust, &src->cust, share)) ||
+        (rc = rtn__core_clone(w, src)) || (rc = rtn__engage_clone(w, src)) ||
+        (rc = rtn__journey_clone(w, src)) || (rc = rtn__revenue_clone(w, src)) ||
+        (rc = rtn__cohort_clone(w, src)))
+        goto fail;
+    if (src->ndirty) {
+        if ((rc = rtn__dup(m, (void **)&w->dirty, src->dirty,
+                           (size_t)src->ndirty * sizeof(rtn_dirty))))
+            goto fail;
+        w->dirty_cap = w->ndirty = src->ndirty;
+        if (src->dirty_len &&
+            (rc = rtn__dup(m, (void **)&w->dirty_ent, src->dirty_ent,
+                           (size_t)src->dirty_len * sizeof(uint64_t))))
+            goto fail;
+        w->dirty_ecap = w->dirty_len = src->dirty_len;
+    }
+    *out = w;
+    return RTN_OK;
+fail:
+    w->ndirty = 0;
+    rtn__ctab_unshare(m, &w->cust, &src->cust);
+    rtn_ctx_free(w);
+    return rc;
+}

@@ -784,6 +784,21 @@ static void uses_apply(struct rtn_engage *e, uint32_t fi, uint32_t ui, const uin
                        uint32_t n)
 {
     uint32_t i;
+    if (n && e->u[ui].n == 0) {
+        /* Into an empty set (a record new to dst): the sorted buckets as
+         * they are, with the first / last / gap items their one by one
+         * insertion would leave. */
+        fuse *u = &e->u[ui];
+        feat *f = &e->f[fi];
+        memcpy(set_of(u), b, (size_t)n * sizeof(uint32_t));
+        u->n = n;
+        rtn__fen_add(&f->first, b[0], 1);
+        rtn__fen_add(&f->last, b[n - 1], 1);
+        for (i = 1; i < n; i++)
+            if (b[i] - b[i - 1] >= 2)
+                gap_add(&f->gap, b[i - 1], b[i], 1);
+        return;
+    }
     for (i = 0; i < n; i++) {
         fuse *u = &e->u[ui];
         uint32_t pos = lower_bound(set_of(u), u->n, b[i]);
@@ -951,4 +966,98 @@ int rtn__engage_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
 out:
     rtn__free(m, fmap, sz);
     return rc;
+}
+
+/* ---- deep copy and contributions for merge -------------------------------------- */
+
+int rtn__engage_clone(rtn_ctx *dst, const rtn_ctx *src)
+{
+    const struct rtn_engage *s = src->engage;
+    struct rtn_engage *e;
+    rtn_mem *m = &dst->mem;
+    uint32_t i;
+    dst->engage = NULL;
+    if (s == NULL)
+        return RTN_OK;
+    if ((e = rtn__alloc(m, sizeof(*e))) == NULL)
+        return RTN_ENOMEM;
+    /* Every pointer is cleared before its copy is made, so that
+     * rtn__engage_free releases a half-made copy exactly. */
+    *e = *s;
+    e->f = NULL;
+    e->fcap = 0;
+    e->fidx = NULL;
+    e->ficap = 0;
+    e->u = NULL;
+    e->ucap = 0;
+    e->uidx = NULL;
+    e->uicap = 0;
+    memset(&e->names, 0, sizeof(e->names));
+    e->dcnt.n = e->dsum.n = 0;
+    e->dcnt.t = e->dsum.t = NULL;
+    e->pend = 0;
+    dst->engage = e;
+    if (rtn__fen_clone(m, &e->dcnt, &s->dcnt) || rtn__fen_clone(m, &e->dsum, &s->dsum) ||
+        rtn__arena_clone(m, &e->names, &s->names) ||
+        rtn__dup(m, (void **)&e->fidx, s->fidx, (size_t)s->ficap * sizeof(uint32_t)))
+        return RTN_ENOMEM;
+    e->ficap = e->fidx ? s->ficap : 0;
+    if (rtn__dup(m, (void **)&e->uidx, s->uidx, (size_t)s->uicap * sizeof(uint32_t)))
+        return RTN_ENOMEM;
+    e->uicap = e->uidx ? s->uicap : 0;
+    /* Spare slots past nf / nu start zeroed in the copy. */
+    if (s->fcap) {
+        if ((e->f = rtn__calloc(m, (size_t)s->fcap * sizeof(feat))) == NULL)
+            return RTN_ENOMEM;
+        e->fcap = s->fcap;
+        for (i = 0; i < s->nf; i++) {
+            const feat *sf = &s->f[i];
+            feat *df = &e->f[i];
+            df->key = sf->key;
+            df->len = sf->len;
+            df->isstr = sf->isstr;
+            if (rtn__fen_clone(m, &df->usage, &sf->usage) ||
+                rtn__fen_clone(m, &df->first, &sf->first) ||
+                rtn__fen_clone(m, &df->last, &sf->last) ||
+                rtn__dup(m, (void **)&df->gap.s, sf->gap.s, (size_t)sf->gap.cap * sizeof(gslot)))
+                return RTN_ENOMEM;
+            if (df->gap.s) {
+                df->gap.cap = sf->gap.cap;
+                df->gap.used = sf->gap.used;
+            }
+        }
+    }
+    if (s->ucap) {
+        if ((e->u = rtn__calloc(m, (size_t)s->ucap * sizeof(fuse))) == NULL)
+            return RTN_ENOMEM;
+        e->ucap = s->ucap;
+        for (i = 0; i < s->nu; i++) {
+            const fuse *su = &s->u[i];
+            fuse *du = &e->u[i];
+            if (su->cap == 0) {
+                *du = *su;
+                continue;
+            }
+            du->f = su->f;
+            du->ci = su->ci;
+            du->n = su->n;
+            if (rtn__dup(m, (void **)&du->b.p, su->b.p, (size_t)su->cap * sizeof(uint32_t)))
+                return RTN_ENOMEM;
+            du->cap = su->cap;
+        }
+    }
+    return RTN_OK;
+}
+
+/* The day runs are the module's only contribution accumulators. */
+int rtn__engage_add_contrib(rtn_ctx *dst, const rtn_ctx *src)
+{
+    const struct rtn_engage *s = src->engage;
+    struct rtn_engage *e;
+    if (s == NULL || (s->dcnt.n == 0 && s->dsum.n == 0))
+        return RTN_OK;
+    if ((e = engage_get(dst)) == NULL || rtn__fen_add_tree(&dst->mem, &e->dcnt, &s->dcnt) ||
+        rtn__fen_add_tree(&dst->mem, &e->dsum, &s->dsum))
+        return RTN_ENOMEM;
+    return RTN_OK;
 }

@@ -98,3 +98,37 @@ void rtn__fen_free(rtn_mem *m, rtn_fen *f)
     f->n = 0;
     f->base = 0;
 }
+
+int rtn__fen_clone(rtn_mem *m, rtn_fen *d, const rtn_fen *s)
+{
+    *d = *s;
+    if (s->n == 0)
+        return RTN_OK;
+    if (rtn__dup(m, (void **)&d->t, s->t, (size_t)(s->n + 1) * sizeof(int64_t))) {
+        d->n = 0;
+        d->base = 0;
+        return RTN_ENOMEM;
+    }
+    return RTN_OK;
+}
+
+int rtn__fen_add_tree(rtn_mem *m, rtn_fen *d, const rtn_fen *s)
+{
+    uint32_t i;
+    if (s->n == 0)
+        return RTN_OK;
+    if (rtn__fen_reserve(m, d, s->base) || rtn__fen_reserve(m, d, s->base + s->n - 1))
+        return RTN_ENOMEM;
+    if (d->base == s->base && d->n == s->n) {
+        /* Same shape: a tree is linear in its values, node by node. */
+        for (i = 1; i <= s->n; i++)
+            d->t[i] += s->t[i];
+        return RTN_OK;
+    }
+    for (i = 0; i < s->n; i++) {
+        int64_t v = rtn__fen_get(s, s->base + i);
+        if (v != 0)
+            rtn__fen_add(d, s->base + i, v);
+    }
+    return RTN_OK;
+}

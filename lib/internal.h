@@ -39,6 +39,8 @@ void *rtn__realloc(rtn_mem *m, void *p, size_t old, size_t size);
 void rtn__free(rtn_mem *m, void *p, size_t size);
 /* Grow an array so it holds at least `need` elements of `elem` bytes. */
 int rtn__grow(rtn_mem *m, void **p, uint32_t *cap, uint32_t need, size_t elem);
+/* *out = a copy of `size` bytes at p (NULL when p is NULL or size is 0). */
+int rtn__dup(rtn_mem *m, void **out, const void *p, size_t size);
 
 /* ---- Fenwick tree over a growable bucket range --------------------------- */
 
@@ -59,6 +61,11 @@ int64_t rtn__fen_range(const rtn_fen *f, uint32_t a, uint32_t b);
 /* The value of one bucket. */
 int64_t rtn__fen_get(const rtn_fen *f, uint32_t bucket);
 void rtn__fen_free(rtn_mem *m, rtn_fen *f);
+/* d = a copy of s (d empty on failure). */
+int rtn__fen_clone(rtn_mem *m, rtn_fen *d, const rtn_fen *s);
+/* Add every bucket of s to d, which grows to cover all of s's range (so
+ * that anything s holds can later be taken out of d without reserving). */
+int rtn__fen_add_tree(rtn_mem *m, rtn_fen *d, const rtn_fen *s);
 
 /* ---- pair / triple store: multiset of (a, b, c) keys with counts ---------- */
 
@@ -88,6 +95,10 @@ int64_t rtn__pairs_contain(const rtn_pairs *p, uint32_t x, uint32_t y);
 /* Sum of counts with a < x, x <= b < y and c >= y. */
 int64_t rtn__pairs_triple(const rtn_pairs *p, uint32_t x, uint32_t y);
 void rtn__pairs_free(rtn_mem *m, rtn_pairs *p);
+/* d = a copy of s (d empty on failure). */
+int rtn__pairs_clone(rtn_mem *m, rtn_pairs *d, const rtn_pairs *s);
+/* Add every key of s with its count to d. */
+int rtn__pairs_add_all(rtn_mem *m, rtn_pairs *d, const rtn_pairs *s);
 
 /* ---- byte arena for string ids -------------------------------------------- */
 
@@ -99,6 +110,8 @@ typedef struct rtn_arena {
 int rtn__arena_reserve(rtn_mem *m, rtn_arena *a, uint32_t extra);
 /* Append (must be reserved); returns the offset. */
 uint64_t rtn__arena_put(rtn_arena *a, const char *s, uint32_t len);
+/* d = a copy of s (d empty on failure). */
+int rtn__arena_clone(rtn_mem *m, rtn_arena *d, const rtn_arena *s);
 
 uint64_t rtn__hash_bytes(const void *p, size_t n, uint64_t seed);
 uint64_t rtn__hash_u64(uint64_t x);
@@ -173,9 +186,22 @@ uint32_t rtn__ctab_find(const rtn_ctab *t, const rtn_ckey *k);
 /* Whether record ci is the customer k (k's hash is not used). */
 int rtn__ctab_is(const rtn_ctab *t, uint32_t ci, const rtn_ckey *k);
 int rtn__ctab_reserve(rtn_mem *m, rtn_ctab *t, const rtn_ckey *k);
+/* Room for `records` more customers whose string ids take `bytes` of the
+ * arena (with their length prefixes): the reserves that follow are free. */
+int rtn__ctab_reserve_more(rtn_mem *m, rtn_ctab *t, uint32_t records, uint64_t bytes);
 /* Insert (must be reserved); returns the new index. */
 uint32_t rtn__ctab_insert(rtn_ctab *t, const rtn_ckey *k);
 void rtn__ctab_free(rtn_mem *m, rtn_ctab *t);
+/* d = a deep copy of s; on failure d holds part of it (rtn__ctab_free
+ * releases it). With `share`, d's records point at s's entry arrays
+ * (counted in m as d's): the owner of both must detach one side with
+ * rtn__ctab_unshare before freeing it, and no shared array may be edited. */
+int rtn__ctab_clone(rtn_mem *m, rtn_ctab *d, const rtn_ctab *s, int share);
+/* Whether record ci of t shares its entry array with record ci of other. */
+int rtn__ctab_shares(const rtn_ctab *t, uint32_t ci, const rtn_ctab *other);
+/* Detach t's records from the entry arrays they share with other's (t's
+ * such records are left empty; their bytes leave m's count). */
+void rtn__ctab_unshare(rtn_mem *m, rtn_ctab *t, const rtn_ctab *other);
 /* The string id of a customer (NULL for numeric ids) and its length. */
 const char *rtn__cust_str(const rtn_ctab *t, const rtn_cust *c);
 uint32_t rtn__cust_idlen(const rtn_ctab *t, const rtn_cust *c);
@@ -187,7 +213,8 @@ void rtn__cust_key(rtn_ckey *k, const rtn_ctab *t, const rtn_cust *c);
  * of the customer's day entries and flags: its contribution, a sorted list of
  * items. A change to a customer computes the old and new lists and applies
  * their difference, so results depend only on the set of events (order
- * independence), and merge and snapshot loading reduce to re-contributing.
+ * independence), snapshot loading reduces to re-contributing, and merge to
+ * adding the parts' sums and re-contributing the customers of both.
  */
 enum rtn_ckind {
     /* core (status.c, purchase.c): 1..31 */
@@ -347,6 +374,10 @@ void rtn__contrib_apply_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign);
 /* Both in one: generate once, reserve when adding, apply. On failure
  * (RTN_ENOMEM) nothing is applied. Removing (-1) only needs scratch space. */
 int rtn__contrib_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign);
+/* Take out of ctx's accumulators the contributions of a customer given by
+ * its record and entries (of another context with the same configuration,
+ * whose accumulators were added to ctx's). Needs only scratch space. */
+int rtn__contrib_withdraw(rtn_ctx *ctx, const rtn_cust *c, const uint64_t *ent, uint32_t n);
 
 /* ---- modules -------------------------------------------------------------- */
 
@@ -461,8 +492,9 @@ int rtn__fen_load_range(rtn_mem *m, rtn_rd *r, rtn_fen *f, uint32_t lo, uint32_t
  * RTN_ENOMEM), never crash; ctx is freed with rtn_ctx_free on failure.
  * Merge folds src's raw state into dst; cmap[i] is dst's index of src's
  * customer i. Customers new to dst are already inserted (with their merged
- * entries) when module merges run; the contributions of every customer in
- * cmap are withdrawn before and re-added after. dst is a private copy that
+ * entries) when module merges run; the contributions of the customers of
+ * both are withdrawn before and re-added after (src's contribution sums are
+ * added to dst's wholesale: rtn__X_add_contrib). dst is a private copy that
  * is discarded on failure, so a merge may fail half-way. */
 int rtn__engage_save(rtn_ctx *ctx, rtn_wr *w);
 int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r);
@@ -473,9 +505,28 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
 int rtn__revenue_save(rtn_ctx *ctx, rtn_wr *w);
 int rtn__revenue_load(rtn_ctx *ctx, rtn_rd *r);
 int rtn__revenue_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
+/* The same on dst's own state (a private copy: may fail half-way). */
+int rtn__revenue_merge_in_place(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
 int rtn__cohort_save(rtn_ctx *ctx, rtn_wr *w);
 int rtn__cohort_load(rtn_ctx *ctx, rtn_rd *r);
 int rtn__cohort_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap);
+/* Deep copies for merge: dst->X = a copy of src->X (NULL when src has
+ * none), allocated from dst->mem. On failure dst->X holds part of the copy
+ * that the module's free function releases exactly. */
+int rtn__core_clone(rtn_ctx *dst, const rtn_ctx *src);
+int rtn__engage_clone(rtn_ctx *dst, const rtn_ctx *src);
+int rtn__journey_clone(rtn_ctx *dst, const rtn_ctx *src);
+int rtn__revenue_clone(rtn_ctx *dst, const rtn_ctx *src);
+int rtn__cohort_clone(rtn_ctx *dst, const rtn_ctx *src);
+/* Add src's contribution accumulators (only those: raw state is merged by
+ * rtn__X_merge) to dst's, each growing to cover all of src's so that a
+ * customer's contributions to src can then be withdrawn from dst. src must
+ * have no dirty customers. Revenue has none (its sums are rebuilt by its
+ * merge). */
+int rtn__core_add_contrib(rtn_ctx *dst, const rtn_ctx *src);
+int rtn__engage_add_contrib(rtn_ctx *dst, const rtn_ctx *src);
+int rtn__journey_add_contrib(rtn_ctx *dst, const rtn_ctx *src);
+int rtn__cohort_add_contrib(rtn_ctx *dst, const rtn_ctx *src);
 
 /* ---- the context ---------------------------------------------------------- */
 
@@ -539,6 +590,11 @@ int rtn__ctx_create(rtn_ctx **out, const rtn_config *cfg);
 /* Free everything a context holds except the context itself (merge swaps
  * a merged copy's contents in). */
 void rtn__ctx_free_contents(rtn_ctx *ctx);
+/* A deep copy of a context (customers, accumulators, module state, dirty
+ * customers with their saved entries), allocated with its allocator and
+ * under its memory cap; scratch space is not copied. With `share`, the
+ * customers' entry arrays are src's (see rtn__ctab_clone). */
+int rtn__ctx_clone(rtn_ctx **out, const rtn_ctx *src, int share);
 
 /* ---- time helpers (time.c) ---------------------------------------------- */
 

@@ -1451,3 +1451,83 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
             add_cents(&j->cs[cmap[ci]], s->cs[ci].cents);
     return RTN_OK;
 }
+
+/* ---- deep copy and contributions for merge ---------------------------------------- */
+
+int rtn__journey_clone(rtn_ctx *dst, const rtn_ctx *src)
+{
+    rtn_journey *s = src->journey, *j;
+    rtn_mem *m = &dst->mem;
+    rtn_fen *dfen[18], *sfen[18];
+    rtn_pairs *dp[4], *sp[4];
+    size_t i, nf = 0;
+    dst->journey = NULL;
+    if (s == NULL)
+        return RTN_OK;
+    if ((j = rtn__calloc(m, sizeof(*j))) == NULL)
+        return RTN_ENOMEM;
+    dst->journey = j;
+    for (i = 0; sums_of(j, i); i++, nf++) {
+        dfen[nf] = sums_of(j, i);
+        sfen[nf] = sums_of(s, i);
+    }
+    dfen[nf] = &j->carts, sfen[nf++] = &s->carts;
+    dfen[nf] = &j->opened, sfen[nf++] = &s->opened;
+    dfen[nf] = &j->ttr_n, sfen[nf++] = &s->ttr_n;
+    dfen[nf] = &j->ttr_sum, sfen[nf++] = &s->ttr_sum;
+    dp[0] = &j->cartp, sp[0] = &s->cartp;
+    dp[1] = &j->abandon, sp[1] = &s->abandon;
+    dp[2] = &j->ttr_hist, sp[2] = &s->ttr_hist;
+    dp[3] = &j->ttv, sp[3] = &s->ttv;
+    for (i = 0; i < nf; i++)
+        if (rtn__fen_clone(m, dfen[i], sfen[i]))
+            return RTN_ENOMEM;
+    for (i = 0; i < 4; i++)
+        if (rtn__pairs_clone(m, dp[i], sp[i]))
+            return RTN_ENOMEM;
+    if (rtn__dup(m, (void **)&j->obj, s->obj, (size_t)s->objcap * sizeof(jobj)))
+        return RTN_ENOMEM;
+    if (j->obj) {
+        j->objcap = s->objcap;
+        j->nobj = s->nobj;
+    }
+    if (rtn__dup(m, (void **)&j->oidx, s->oidx, (size_t)s->oicap * sizeof(uint32_t)))
+        return RTN_ENOMEM;
+    j->oicap = j->oidx ? s->oicap : 0;
+    if (rtn__arena_clone(m, &j->refs, &s->refs) ||
+        rtn__dup(m, (void **)&j->cs, s->cs, (size_t)s->ncs * sizeof(jcust)))
+        return RTN_ENOMEM;
+    j->ncs = j->cs ? s->ncs : 0;
+    /* Records past nrec hold no list; each list is copied after the
+     * record is counted, from a cleared pointer. */
+    if (s->reccap) {
+        if ((j->rec = rtn__calloc(m, (size_t)s->reccap * sizeof(jrec))) == NULL)
+            return RTN_ENOMEM;
+        j->reccap = s->reccap;
+        for (i = 0; i < s->nrec; i++) {
+            jrec *r = &j->rec[i];
+            *r = s->rec[i];
+            r->ans = NULL;
+            r->anscap = 0;
+            j->nrec = (uint32_t)i + 1;
+            if (rtn__dup(m, (void **)&r->ans, s->rec[i].ans,
+                         (size_t)s->rec[i].anscap * sizeof(jans)))
+                return RTN_ENOMEM;
+            if (r->ans)
+                r->anscap = s->rec[i].anscap;
+        }
+    }
+    return RTN_OK;
+}
+
+/* Time to value is the module's only contribution accumulator. */
+int rtn__journey_add_contrib(rtn_ctx *dst, const rtn_ctx *src)
+{
+    const rtn_journey *s = src->journey;
+    rtn_journey *j;
+    if (s == NULL || s->ttv.used == 0)
+        return RTN_OK;
+    if ((j = journey_get(dst)) == NULL)
+        return RTN_ENOMEM;
+    return rtn__pairs_add_all(&dst->mem, &j->ttv, &s->ttv);
+}

@@ -77,3 +77,14 @@ int rtn__grow(rtn_mem *m, void **p, uint32_t *cap, uint32_t need, size_t elem)
     *cap = (uint32_t)ncap;
     return RTN_OK;
 }
+
+int rtn__dup(rtn_mem *m, void **out, const void *p, size_t size)
+{
+    *out = NULL;
+    if (p == NULL || size == 0)
+        return RTN_OK;
+    if ((*out = rtn__alloc(m, size)) == NULL)
+        return RTN_ENOMEM;
+    memcpy(*out, p, size);
+    return RTN_OK;
+}

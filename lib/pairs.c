@@ -113,3 +113,30 @@ void rtn__pairs_free(rtn_mem *m, rtn_pairs *p)
     rtn__free(m, p->s, (size_t)p->cap * sizeof(rtn_pslot));
     memset(p, 0, sizeof(*p));
 }
+
+int rtn__pairs_clone(rtn_mem *m, rtn_pairs *d, const rtn_pairs *s)
+{
+    *d = *s;
+    if (rtn__dup(m, (void **)&d->s, s->s, (size_t)s->cap * sizeof(rtn_pslot))) {
+        memset(d, 0, sizeof(*d));
+        return RTN_ENOMEM;
+    }
+    return RTN_OK;
+}
+
+int rtn__pairs_add_all(rtn_mem *m, rtn_pairs *d, const rtn_pairs *s)
+{
+    uint32_t i, live = 0;
+    for (i = 0; i < s->cap; i++)
+        live += s->s[i].used && s->s[i].count != 0;
+    if (live == 0)
+        return RTN_OK;
+    if (rtn__pairs_reserve(m, d, live))
+        return RTN_ENOMEM;
+    for (i = 0; i < s->cap; i++) {
+        const rtn_pslot *x = &s->s[i];
+        if (x->used && x->count != 0)
+            rtn__pairs_add(d, x->a, x->b, x->c, x->count);
+    }
+    return RTN_OK;
+}

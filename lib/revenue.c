@@ -1035,33 +1035,172 @@ static int fold_record(rtn_ctx *ctx, rtn_revenue *to, uint32_t ci, const rtn_rev
     return rc;
 }
 
-int rtn__revenue_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
+/* ---- deep copy and merge ---------------------------------------------------- */
+
+/* *out = a deep copy of s (scratch space not copied); nothing on failure. */
+static int rev_copy(rtn_mem *m, const rtn_revenue *s, rtn_revenue **out)
 {
-    const rtn_revenue *a = dst->revenue, *b = src->revenue;
     rtn_revenue *r;
     uint32_t i;
-    int rc = RTN_OK;
+    *out = NULL;
+    if ((r = rtn__calloc(m, sizeof(*r))) == NULL)
+        return RTN_ENOMEM;
+    r->abs_total = s->abs_total;
+    for (i = 0; i < K_NFEN; i++)
+        if (rtn__fen_clone(m, &r->fen[i], &s->fen[i]))
+            goto fail;
+    if (rtn__dup(m, (void **)&r->idx, s->idx, (size_t)s->icap * sizeof(uint32_t)))
+        goto fail;
+    r->icap = r->idx ? s->icap : 0;
+    if (rtn__arena_clone(m, &r->ids, &s->ids))
+        goto fail;
+    if (s->rccap) {
+        if ((r->rc = rtn__calloc(m, (size_t)s->rccap * sizeof(rev_cust))) == NULL)
+            goto fail;
+        r->rccap = s->rccap;
+        /* A record is counted before its arrays are copied from cleared
+         * pointers, so rev_destroy releases a half-made copy exactly. */
+        for (i = 0; i < s->nrc; i++) {
+            const rev_cust *sc = &s->rc[i];
+            rev_cust *c = &r->rc[i];
+            *c = *sc;
+            c->sub = NULL;
+            c->chg = NULL;
+            c->subcap = c->cap = 0;
+            r->nrc = i + 1;
+            if (rtn__dup(m, (void **)&c->sub, sc->sub, (size_t)sc->subcap * sizeof(rev_sid)))
+                goto fail;
+            c->subcap = c->sub ? sc->subcap : 0;
+            if (rtn__dup(m, (void **)&c->chg, sc->chg, (size_t)sc->cap * sizeof(rev_chg)))
+                goto fail;
+            c->cap = c->chg ? sc->cap : 0;
+        }
+    }
+    *out = r;
+    return RTN_OK;
+fail:
+    rev_destroy(m, r);
+    return RTN_ENOMEM;
+}
+
+int rtn__revenue_clone(rtn_ctx *dst, const rtn_ctx *src)
+{
+    dst->revenue = NULL;
+    return src->revenue ? rev_copy(&dst->mem, src->revenue, &dst->revenue) : RTN_OK;
+}
+
+/* Add (sign +1) or withdraw (-1) the movements of a record's changes. */
+static int record_items(rtn_ctx *ctx, rtn_revenue *r, const rev_cust *c, int64_t sign)
+{
+    int64_t a;
+    int rc;
+    if ((rc = grow_cur(ctx, r, c->nsub)) ||
+        (rc = gen_items(ctx, r, c->chg, c->n, c->nsub, &r->ni)))
+        return rc;
+    if (list_abs(&r->ni, &a) || (sign > 0 && abs_ok(ctx, r, a)))
+        return rtn__fail(ctx, RTN_ERANGE, "MRR movement totals would exceed %lld money units",
+                         (long long)REV_LIMIT);
+    if (sign > 0 && (rc = reserve_items(ctx, r, &r->ni)))
+        return rc;
+    apply_items(r, &r->ni, sign);
+    r->abs_total += sign * a;
+    return RTN_OK;
+}
+
+/* Copy record c of `from` as the new record of customer ci of `to`. */
+static int copy_record(rtn_ctx *ctx, rtn_revenue *to, uint32_t ci, const rtn_revenue *from,
+                       const rev_cust *c)
+{
+    rtn_mem *m = &ctx->mem;
+    uint64_t bytes = 0;
+    uint32_t j;
+    rev_cust *d;
+    if (c->n == 0)
+        return RTN_OK;
+    for (j = 0; j < c->nsub; j++)
+        bytes += c->sub[j].str ? c->sub[j].len : 0;
+    if (bytes > UINT32_MAX || rtn__arena_reserve(m, &to->ids, (uint32_t)bytes) ||
+        rec_reserve(m, to))
+        return RTN_ENOMEM;
+    d = &to->rc[rec_insert(to, ci)];
+    if (rtn__dup(m, (void **)&d->sub, c->sub, (size_t)c->nsub * sizeof(rev_sid)))
+        return RTN_ENOMEM;
+    d->subcap = d->sub ? c->nsub : 0;
+    if (rtn__dup(m, (void **)&d->chg, c->chg, (size_t)c->n * sizeof(rev_chg)))
+        return RTN_ENOMEM;
+    d->cap = c->n;
+    for (j = 0; j < c->nsub; j++)
+        if (c->sub[j].str)
+            d->sub[j].key = rtn__arena_put(&to->ids, from->ids.p + c->sub[j].key, c->sub[j].len);
+    d->nsub = c->nsub;
+    d->n = c->n;
+    return RTN_OK;
+}
+
+/* The movement sums are sums over records, so src's are added wholesale
+ * and only a customer with records on both sides is generated again:
+ * both parts' movements withdrawn, the merged record's added. */
+static int merge_records(rtn_ctx *dst, const rtn_revenue *b, const uint32_t *cmap)
+{
+    rtn_revenue *r;
+    uint32_t i, k;
+    int rc;
     if (b == NULL || b->nrc == 0)
         return RTN_OK;
-    /* Build the merged state aside, then swap: dst is unchanged on failure. */
-    r = rtn__calloc(&dst->mem, sizeof(rtn_revenue));
-    if (r == NULL)
+    if ((r = rev_get(dst)) == NULL)
         return RTN_ENOMEM;
-    for (i = 0; rc == RTN_OK && a && i < a->nrc; i++)
-        rc = fold_record(dst, r, a->rc[i].ci, a, &a->rc[i]);
-    for (i = 0; rc == RTN_OK && i < b->nrc; i++) {
-        if (cmap[b->rc[i].ci] >= dst->cust.n)
-            rc = RTN_EINVAL;
-        else
-            rc = fold_record(dst, r, cmap[b->rc[i].ci], b, &b->rc[i]);
+    for (k = 0; k < K_NFEN; k++)
+        if (rtn__fen_add_tree(&dst->mem, &r->fen[k], &b->fen[k]))
+            return RTN_ENOMEM;
+    r->abs_total += b->abs_total; /* both at most REV_LIMIT: no overflow */
+    for (i = 0; i < b->nrc; i++) {
+        const rev_cust *sc = &b->rc[i];
+        uint32_t ci = cmap[sc->ci], rec;
+        if (ci >= dst->cust.n)
+            return RTN_EINVAL;
+        rec = rec_find(r, ci);
+        if (rec != UINT32_MAX) {
+            if ((rc = record_items(dst, r, &r->rc[rec], -1)) ||
+                (rc = record_items(dst, r, sc, -1)))
+                return rc;
+        }
+        if (rec == UINT32_MAX) {
+            /* Its movements came with the sums. */
+            if ((rc = copy_record(dst, r, ci, b, sc)))
+                return rc;
+            continue;
+        }
+        if ((rc = fold_record(dst, r, ci, b, sc)) ||
+            (rc = record_items(dst, r, &r->rc[rec], +1)))
+            return rc;
     }
-    if (rc == RTN_OK)
-        rc = rebuild(dst, r);
-    if (rc) {
-        rev_destroy(&dst->mem, r);
+    if (r->abs_total > REV_LIMIT)
+        return rtn__fail(dst, RTN_ERANGE, "MRR movement totals would exceed %lld money units",
+                         (long long)REV_LIMIT);
+    return RTN_OK;
+}
+
+int rtn__revenue_merge_in_place(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
+{
+    return merge_records(dst, src->revenue, cmap);
+}
+
+/* rtn__revenue_merge_in_place on a copy, swapped in on success. */
+int rtn__revenue_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
+{
+    rtn_revenue *old = dst->revenue, *r = NULL;
+    const rtn_revenue *b = src->revenue; /* read before dst's is replaced (dst may be src) */
+    int rc;
+    if (b == NULL || b->nrc == 0)
+        return RTN_OK;
+    if (old && rev_copy(&dst->mem, old, &r))
+        return RTN_ENOMEM;
+    dst->revenue = r;
+    if ((rc = merge_records(dst, b, cmap))) {
+        rev_destroy(&dst->mem, dst->revenue);
+        dst->revenue = old;
         return rc;
     }
-    rev_destroy(&dst->mem, dst->revenue);
-    dst->revenue = r;
+    rev_destroy(&dst->mem, old);
     return RTN_OK;
 }

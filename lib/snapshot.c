@@ -678,47 +678,9 @@ static const char *config_mismatch(const rtn_config *a, const rtn_config *b)
     return NULL;
 }
 
-typedef struct mem_sink {
-    unsigned char *p;
-    size_t len, cap;
-} mem_sink;
-
-static int mem_write(const void *data, size_t len, void *user)
-{
-    mem_sink *s = user;
-    if (len > s->cap - s->len)
-        return -1;
-    memcpy(s->p + s->len, data, len);
-    s->len += len;
-    return 0;
-}
-
-/* A copy of a context with the same allocator and cap, through an
- * in-memory snapshot (one exactly sized buffer, freed before returning). */
-static int clone_ctx(rtn_ctx *src, rtn_ctx **out, char *why, size_t wl)
-{
-    uint64_t len[SEC_N], total;
-    rtn_mem m = src->mem;
-    mem_sink s;
-    int rc;
-    if ((rc = measure(src, len, &total)))
-        return rc;
-    if (total > SIZE_MAX)
-        return RTN_ENOMEM;
-    m.used = 0;
-    s.len = 0;
-    s.cap = (size_t)total;
-    if ((s.p = rtn__alloc(&m, s.cap)) == NULL)
-        return RTN_ENOMEM;
-    rc = emit(src, len, total, mem_write, &s);
-    if (rc == RTN_OK)
-        rc = parse(out, &src->cfg, s.p, s.len, why, wl);
-    rtn__free(&m, s.p, s.cap);
-    return rc;
-}
-
-/* The union of two customers' day entries: flags OR, purchase counts add. */
-static int union_entries(rtn_ctx *ctx, rtn_cust *d, const rtn_cust *s)
+/* The union of two customers' day entries: flags OR, purchase counts add.
+ * d's old array is freed, or only uncounted when another context shares it. */
+static int union_entries(rtn_ctx *ctx, rtn_cust *d, const rtn_cust *s, int shared)
 {
     uint32_t i = 0, j = 0, n = 0, cap = d->n + s->n;
     uint64_t *e;
@@ -746,7 +708,10 @@ static int union_entries(rtn_ctx *ctx, rtn_cust *d, const rtn_cust *s)
             j++;
         }
     }
-    rtn__free(&ctx->mem, d->ent, (size_t)rtn__cust_cap(d) * sizeof(uint64_t));
+    if (shared)
+        ctx->mem.used -= (uint64_t)rtn__cust_cap(d) * sizeof(uint64_t);
+    else
+        rtn__free(&ctx->mem, d->ent, (size_t)rtn__cust_cap(d) * sizeof(uint64_t));
     d->ent = e;
     d->n = n;
     rtn__cust_set_cap(d, cap);
@@ -767,26 +732,45 @@ static int fen_merge(rtn_mem *m, rtn_fen *d, const rtn_fen *s)
     return RTN_OK;
 }
 
-/* Flags a module derives from a customer's merged history: the MRR-loss
- * entry flag depends on the whole subscription history, not on the OR of
- * the parts' flags. Called with the customer's contributions withdrawn,
- * after its entries and every module's state are merged. */
-static int merge_fix_flags(rtn_ctx *ctx, uint32_t ci)
+/* Copy a customer of src (new to w) into w's record ci. */
+static int copy_customer(rtn_ctx *w, uint32_t ci, const rtn_cust *sc)
 {
-    return rtn__revenue_set_flags(ctx, ci);
+    rtn_cust *dc = &w->cust.c[ci];
+    if (sc->n &&
+        (dc->ent = rtn__alloc(&w->mem, (size_t)sc->n * sizeof(uint64_t))) == NULL)
+        return RTN_ENOMEM;
+    if (sc->n) {
+        memcpy(dc->ent, sc->ent, (size_t)sc->n * sizeof(uint64_t));
+        rtn__cust_set_cap(dc, sc->n);
+    }
+    dc->n = sc->n;
+    rtn__cust_add_flags(dc, rtn__cust_flags(sc) & RTN_CF_ALL);
+    return RTN_OK;
 }
 
-/* Fold src into w (a private copy: on failure it is simply freed). */
-static int merge_into(rtn_ctx *w, const rtn_ctx *src)
+/* Fold src (with no dirty customers) into w, a folded private copy of dst
+ * (on failure it is simply freed). Accumulators are sums over customers
+ * of their contributions, so src's are added to w's wholesale; a customer
+ * of both has its two contributions withdrawn and the contribution of its
+ * merged history added. A customer only in src keeps its contribution
+ * (the wholesale add brought it) and its MRR-loss flags: its subscription
+ * records are src's alone after the revenue merge, so its loss buckets are
+ * src's. The cost is the copy plus the customers of both. */
+static int merge_into(rtn_ctx *w, const rtn_ctx *src, const rtn_ctab *shared)
 {
     const rtn_ctab *st = &src->cust;
     rtn_ctab *t = &w->cust;
-    uint32_t i, *cmap;
+    uint32_t i, *cmap, *both, nboth = 0;
+    size_t sz = (size_t)(st->n ? st->n : 1) * 2 * sizeof(uint32_t);
     int rc = RTN_OK;
     if (st->n == 0 && src->events == 0)
         return RTN_OK;
-    if ((cmap = rtn__alloc(&w->mem, (size_t)(st->n ? st->n : 1) * sizeof(uint32_t))) == NULL)
+    if ((cmap = rtn__alloc(&w->mem, sz)) == NULL)
         return RTN_ENOMEM;
+    both = cmap + (st->n ? st->n : 1);
+    /* Room for every customer of src at once (one index rebuild at most). */
+    if ((rc = rtn__ctab_reserve_more(&w->mem, t, st->n, st->ids.len)))
+        goto out;
     /* Find or insert every customer of src; withdraw the contributions of
      * those that already exist, before anything they derive from changes. */
     for (i = 0; i < st->n && rc == RTN_OK; i++) {
@@ -796,18 +780,25 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
         rtn__cust_key(&key, st, sc);
         ci = rtn__ctab_find(t, &key);
         if (ci == UINT32_MAX) {
-            if ((rc = rtn__ctab_reserve(&w->mem, t, &key)))
-                break;
-            ci = rtn__ctab_insert(t, &key);
+            if ((rc = rtn__ctab_reserve(&w->mem, t, &key)) == RTN_OK)
+                rc = copy_customer(w, ci = rtn__ctab_insert(t, &key), sc);
         } else {
+            both[nboth++] = i;
             rc = rtn__contrib_customer(w, ci, -1);
         }
         cmap[i] = ci;
     }
-    for (i = 0; i < st->n && rc == RTN_OK; i++) {
-        rtn_cust *dc = &t->c[cmap[i]];
-        if ((rc = union_entries(w, dc, &st->c[i])) == RTN_OK)
-            rtn__cust_add_flags(dc, rtn__cust_flags(&st->c[i]) & RTN_CF_ALL);
+    if (rc == RTN_OK && (rc = rtn__core_add_contrib(w, src)) == RTN_OK &&
+        (rc = rtn__engage_add_contrib(w, src)) == RTN_OK &&
+        (rc = rtn__journey_add_contrib(w, src)) == RTN_OK)
+        rc = rtn__cohort_add_contrib(w, src);
+    for (i = 0; i < nboth && rc == RTN_OK; i++) {
+        const rtn_cust *sc = &st->c[both[i]];
+        rtn_cust *dc = &t->c[cmap[both[i]]];
+        if ((rc = rtn__contrib_withdraw(w, sc, sc->ent, sc->n)) == RTN_OK &&
+            (rc = union_entries(w, dc, sc, rtn__ctab_shares(t, cmap[both[i]], shared))) ==
+                RTN_OK)
+            rtn__cust_add_flags(dc, rtn__cust_flags(sc) & RTN_CF_ALL);
     }
     if (rc == RTN_OK &&
         (rc = fen_merge(&w->mem, &w->core.purchases, &src->core.purchases)) == RTN_OK &&
@@ -816,14 +807,14 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
         (rc = fen_merge(&w->mem, &w->core.items_returned, &src->core.items_returned)) == RTN_OK &&
         (rc = rtn__engage_merge(w, src, cmap)) == RTN_OK &&
         (rc = rtn__journey_merge(w, src, cmap)) == RTN_OK &&
-        (rc = rtn__revenue_merge(w, src, cmap)) == RTN_OK)
+        (rc = rtn__revenue_merge_in_place(w, src, cmap)) == RTN_OK)
         rc = rtn__cohort_merge(w, src, cmap);
-    for (i = 0; i < st->n && rc == RTN_OK; i++)
-        rc = merge_fix_flags(w, cmap[i]);
-    /* Contribute every customer src touched: the existing ones afresh, the
-     * new ones for the first time. */
-    for (i = 0; i < st->n && rc == RTN_OK; i++)
-        rc = rtn__contrib_customer(w, cmap[i], +1);
+    /* The MRR-loss flags of a customer of both depend on its whole merged
+     * subscription history, not on the OR of the parts' flags. */
+    for (i = 0; i < nboth && rc == RTN_OK; i++)
+        rc = rtn__revenue_set_flags(w, cmap[both[i]]);
+    for (i = 0; i < nboth && rc == RTN_OK; i++)
+        rc = rtn__contrib_customer(w, cmap[both[i]], +1);
     if (rc == RTN_OK) {
         if (src->events > 0 && (w->events == 0 || src->first_time < w->first_time))
             w->first_time = src->first_time;
@@ -831,7 +822,8 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src)
             w->last_time = src->last_time;
         w->events += src->events;
     }
-    rtn__free(&w->mem, cmap, (size_t)(st->n ? st->n : 1) * sizeof(uint32_t));
+out:
+    rtn__free(&w->mem, cmap, sz);
     return rc;
 }
 
@@ -850,10 +842,21 @@ int rtn_ctx_merge(rtn_ctx *dst, const rtn_ctx *src)
         return rtn__fail(dst, RTN_EMISMATCH, "contexts differ in %s", what);
     if (src->events == 0)
         return RTN_OK;
-    /* Build the result in a copy, so that dst is untouched on failure. */
-    if ((rc = clone_ctx(dst, &w, why, sizeof why)) == RTN_OK && (rc = merge_into(w, src)) != RTN_OK)
+    /* src applies its pending changes (nothing it answers changes), so
+     * that its accumulators are the sums of its customers' contributions. */
+    if ((rc = rtn__fold((rtn_ctx *)(uintptr_t)src)) != RTN_OK)
+        return rtn__fail(dst, rc,
+                         "out of memory applying the pending changes of the source context");
+    /* Build the result in a copy, so that dst is untouched on failure. The
+     * copy shares dst's entry arrays (a merge edits none in place: a
+     * customer of both gets a new array), so they are not copied; whichever
+     * side is freed first lets go of them. */
+    if ((rc = rtn__ctx_clone(&w, dst, 1)) == RTN_OK && (rc = rtn__fold(w)) == RTN_OK &&
+        (rc = merge_into(w, src, &dst->cust)) != RTN_OK)
         snprintf(why, sizeof why, "%s", w->err);
     if (rc) {
+        if (w)
+            rtn__ctab_unshare(&w->mem, &w->cust, &dst->cust);
         rtn_ctx_free(w);
         if (rc == RTN_ENOMEM)
             return rtn__fail(dst, rc,
@@ -862,6 +865,7 @@ int rtn_ctx_merge(rtn_ctx *dst, const rtn_ctx *src)
         return rtn__fail(dst, rc, "merge failed: %s", why);
     }
     /* Swap the copy's contents in: dst keeps its own address. */
+    rtn__ctab_unshare(&dst->mem, &dst->cust, &w->cust);
     rtn__ctx_free_contents(dst);
     wm = w->mem;
     memcpy(dst, w, sizeof *dst);

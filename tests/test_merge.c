@@ -237,7 +237,9 @@ START_TEST(mismatched_configs)
 }
 END_TEST
 
-/* The k-th allocation fails, for every k: RTN_ENOMEM and dst unchanged. */
+/* The k-th allocation fails, for every k: RTN_ENOMEM and dst unchanged.
+ * Every allocation of the merge's private copy of dst is dst's; dst has
+ * pending changes (loop 0; the copy applies them) or none (loop 1). */
 START_TEST(alloc_failures)
 {
     tu_stream s;
@@ -264,6 +266,8 @@ START_TEST(alloc_failures)
             tu_push_ev(src, &s.ev[i]);
         }
     tu_push_all(whole, s.ev, s.n);
+    if (_i == 1)
+        (void)tu_query(dst, RTN_METRIC_CUSTOMERS_END, T0, TD(40));
     for (k = 1;; k += step) {
         uint64_t before;
         memset(&al, 0, sizeof al);
@@ -323,6 +327,235 @@ START_TEST(merge_over_cap)
 }
 END_TEST
 
+/* Merge, then more events for both contexts: the merged one keeps equal
+ * to the one fed everything. */
+static void check_more_events(rtn_ctx *whole, rtn_ctx *merged, const tu_stream *s, uint32_t days)
+{
+    char why[512];
+    size_t i;
+    for (i = 0; i < s->n && i < 200; i += 3) {
+        rtn_event e = s->ev[i];
+        e.time += (int64_t)(i % 11) * T_DAY;
+        tu_push_ev(whole, &e);
+        tu_push_ev(merged, &e);
+    }
+    ck_assert_msg(tu_compare_all(whole, merged, days + 11, why, sizeof why) == 0,
+                  "after more events: %s", why);
+}
+
+/* Parts with pending (unqueried) or applied changes on either side, sharing
+ * customers (split by event) or not (split by customer): the merge applies
+ * src's pending changes and dst's copy's, and equals the whole stream. */
+START_TEST(pending_changes_either_side)
+{
+    int by_customer = _i & 1, query_dst = (_i >> 1) & 1, query_src = (_i >> 2) & 1;
+    rtn_config cfg = settings(_i >= 8 ? 1 : 0);
+    tu_stream s;
+    rtn_ctx *whole = tu_ctx(&cfg), *a = tu_ctx(&cfg), *b = tu_ctx(&cfg);
+    char why[512];
+    rtn_value before;
+    size_t i;
+    tu_stream_gen(&s, 77 + (uint64_t)_i, 2000, 90, 70);
+    tu_push_all(whole, s.ev, s.n);
+    for (i = 0; i < s.n; i++) {
+        int to_a = by_customer ? s.ev[i].customer % 3 == 0 : i % 2 == 0;
+        tu_push_ev(to_a ? a : b, &s.ev[i]);
+    }
+    if (query_dst)
+        (void)tu_query(a, RTN_METRIC_CUSTOMERS_END, T0, TD(70));
+    if (query_src)
+        (void)tu_query(b, RTN_METRIC_CUSTOMERS_END, T0, TD(70));
+    ck_assert_int_eq(rtn_ctx_merge(a, b), RTN_OK);
+    ck_assert_msg(tu_compare_all(whole, a, 70, why, sizeof why) == 0,
+                  "by customer %d, query dst %d, src %d: %s", by_customer, query_dst, query_src,
+                  why);
+    /* src answers as before: every event it was given, nothing else. */
+    before = tu_query(b, RTN_METRIC_PURCHASES, T0, TD(80));
+    {
+        rtn_ctx *bt = tu_ctx(&cfg);
+        for (i = 0; i < s.n; i++) {
+            int to_a = by_customer ? s.ev[i].customer % 3 == 0 : i % 2 == 0;
+            if (!to_a)
+                tu_push_ev(bt, &s.ev[i]);
+        }
+        ck_assert(tu_same(before.value, tu_query(bt, RTN_METRIC_PURCHASES, T0, TD(80)).value));
+        ck_assert_msg(tu_compare_all(bt, b, 70, why, sizeof why) == 0, "src changed: %s", why);
+        rtn_ctx_free(bt);
+    }
+    check_more_events(whole, a, &s, 70);
+    rtn_ctx_free(whole);
+    rtn_ctx_free(a);
+    rtn_ctx_free(b);
+    tu_stream_free(&s);
+}
+END_TEST
+
+/* A capped dst (pushes apply their contributions at once) merges within
+ * its cap, and keeps working after the merge. */
+START_TEST(merge_into_capped)
+{
+    tu_stream s;
+    rtn_config cfg;
+    rtn_ctx *dst, *src, *whole;
+    rtn_stats st;
+    char why[512];
+    size_t i;
+    tu_stream_gen(&s, 31, 2400, 150, 60);
+    rtn_config_init(&cfg, sizeof cfg);
+    cfg.memory_cap = 64u << 20;
+    dst = tu_ctx(&cfg);
+    src = tu_ctx(NULL);
+    whole = tu_ctx(NULL);
+    tu_push_all(whole, s.ev, s.n);
+    for (i = 0; i < s.n; i++)
+        tu_push_ev(i % 4 == 0 ? dst : src, &s.ev[i]);
+    ck_assert_int_eq(rtn_ctx_merge(dst, src), RTN_OK);
+    ck_assert_msg(tu_compare_all(whole, dst, 60, why, sizeof why) == 0, "%s", why);
+    rtn_stats_init(&st, sizeof st);
+    rtn_ctx_stats(&st, dst);
+    ck_assert_uint_le(st.memory_bytes, cfg.memory_cap);
+    ck_assert_uint_gt(st.memory_bytes, 0);
+    check_more_events(whole, dst, &s, 60);
+    rtn_ctx_stats(&st, dst);
+    ck_assert_uint_le(st.memory_bytes, cfg.memory_cap);
+    rtn_ctx_free(dst);
+    rtn_ctx_free(src);
+    rtn_ctx_free(whole);
+    tu_stream_free(&s);
+}
+END_TEST
+
+/* An allocator that knows how many bytes are live (a size header per block). */
+typedef struct live_alloc {
+    int64_t live;
+} live_alloc;
+
+static void *live_malloc(size_t size, void *user)
+{
+    uint64_t *p = malloc(size + 16);
+    if (p == NULL)
+        return NULL;
+    p[0] = size;
+    ((live_alloc *)user)->live += (int64_t)size;
+    return p + 2;
+}
+
+static void *live_realloc(void *q, size_t size, void *user)
+{
+    uint64_t *p = (uint64_t *)q - 2, old = p[0];
+    uint64_t *n = realloc(p, size + 16);
+    if (n == NULL)
+        return NULL;
+    n[0] = size;
+    ((live_alloc *)user)->live += (int64_t)size - (int64_t)old;
+    return n + 2;
+}
+
+static void live_free(void *q, void *user)
+{
+    uint64_t *p = (uint64_t *)q - 2;
+    ((live_alloc *)user)->live -= (int64_t)p[0];
+    free(p);
+}
+
+/* The memory a context reports is exactly what its allocator holds for it,
+ * after merges (of a deep copy) and after more events. */
+START_TEST(merged_memory_accounting)
+{
+    tu_stream s;
+    live_alloc al = {0};
+    rtn_config cfg;
+    rtn_ctx *dst, *src, *whole;
+    rtn_stats st;
+    size_t i;
+    int round;
+    tu_stream_gen(&s, 5, 1500, 100, 50);
+    rtn_config_init(&cfg, sizeof cfg);
+    cfg.allocator.malloc_fn = live_malloc;
+    cfg.allocator.realloc_fn = live_realloc;
+    cfg.allocator.free_fn = live_free;
+    cfg.allocator.user = &al;
+    rtn_stats_init(&st, sizeof st);
+    for (round = 0; round < 2; round++) {
+        dst = tu_ctx(&cfg);
+        src = tu_ctx(NULL);
+        whole = tu_ctx(NULL);
+        tu_push_all(whole, s.ev, s.n);
+        for (i = 0; i < s.n; i++)
+            tu_push_ev(i % 3 == 0 ? dst : src, &s.ev[i]);
+        if (round)
+            (void)tu_query(dst, RTN_METRIC_CUSTOMERS_END, T0, TD(50));
+        ck_assert_int_eq(rtn_ctx_merge(dst, src), RTN_OK);
+        rtn_ctx_stats(&st, dst);
+        ck_assert_int_eq((int64_t)st.memory_bytes, al.live);
+        check_more_events(whole, dst, &s, 50);
+        ck_assert_int_eq(rtn_ctx_merge(dst, src), RTN_OK); /* src's events twice */
+        rtn_ctx_stats(&st, dst);
+        ck_assert_int_eq((int64_t)st.memory_bytes, al.live);
+        rtn_ctx_free(dst);
+        ck_assert_int_eq(al.live, 0);
+        rtn_ctx_free(src);
+        rtn_ctx_free(whole);
+    }
+    tu_stream_free(&s);
+}
+END_TEST
+
+/* Allocation k of src's pending changes fails, for every k: RTN_ENOMEM,
+ * dst unchanged, src still answers as before; then the merge succeeds. */
+START_TEST(src_fold_failures)
+{
+    tu_stream s;
+    su_alloc al;
+    rtn_config cfg;
+    rtn_ctx *dst, *twin, *src, *src_twin, *whole;
+    char why[512];
+    uint64_t k, step = su_quick() ? 5 : 1;
+    int rc;
+    size_t i;
+    tu_stream_gen(&s, 808, 400, 40, 40);
+    rtn_config_init(&cfg, sizeof cfg);
+    memset(&al, 0, sizeof al);
+    su_config(&cfg, &al);
+    dst = tu_ctx(NULL);
+    twin = tu_ctx(NULL);
+    src = tu_ctx(&cfg);
+    src_twin = tu_ctx(NULL);
+    whole = tu_ctx(NULL);
+    for (i = 0; i < s.n; i++)
+        if (i % 2 == 0) {
+            tu_push_ev(dst, &s.ev[i]);
+            tu_push_ev(twin, &s.ev[i]);
+        } else {
+            tu_push_ev(src, &s.ev[i]);
+            tu_push_ev(src_twin, &s.ev[i]);
+        }
+    tu_push_all(whole, s.ev, s.n);
+    for (k = 1;; k += step) {
+        al.calls = 0;
+        al.fail_at = k;
+        al.fail_sticky = 1;
+        rc = rtn_ctx_merge(dst, src);
+        al.fail_at = 0;
+        al.fail_sticky = 0;
+        if (rc == RTN_OK)
+            break;
+        ck_assert_int_eq(rc, RTN_ENOMEM);
+        ck_assert_msg(tu_compare_all(dst, twin, 40, why, sizeof why) == 0,
+                      "allocation %llu: dst changed: %s", (unsigned long long)k, why);
+        ck_assert_uint_lt(k, 100000);
+    }
+    ck_assert_msg(tu_compare_all(dst, whole, 40, why, sizeof why) == 0, "%s", why);
+    ck_assert_msg(tu_compare_all(src, src_twin, 40, why, sizeof why) == 0, "src: %s", why);
+    rtn_ctx_free(dst);
+    rtn_ctx_free(twin);
+    rtn_ctx_free(src);
+    rtn_ctx_free(src_twin);
+    rtn_ctx_free(whole);
+    tu_stream_free(&s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("merge");
@@ -334,8 +567,12 @@ static Suite *suite(void)
     tcase_add_test(tc, into_empty_and_from_empty);
     tcase_add_test(tc, self_merge);
     tcase_add_test(tc, mismatched_configs);
-    tcase_add_test(tc, alloc_failures);
+    tcase_add_loop_test(tc, alloc_failures, 0, 2);
     tcase_add_test(tc, merge_over_cap);
+    tcase_add_loop_test(tc, pending_changes_either_side, 0, 16);
+    tcase_add_test(tc, merge_into_capped);
+    tcase_add_test(tc, merged_memory_accounting);
+    tcase_add_test(tc, src_fold_failures);
     suite_add_tcase(s, tc);
     return s;
 }
