@@ -376,18 +376,21 @@ static int entries_differ(const rtn_pending *p, const rtn_cust *c)
     return 0;
 }
 
-/* The common change, made without copying the entries: one modification,
- * of the customer's last entry or a new one after it, that leaves an entry
- * (changes_nothing already said it changes something). Sets the entry and
- * its index; anything else (a purchase count out of range among them) takes
- * the general path. */
+/* The common change, made without copying the entries: modifications of
+ * one bucket (an event's, plus a module's flag on it), the customer's last
+ * or a new one after it, that leave an entry (changes_nothing already said
+ * it changes something). Sets the entry and its index; anything else (a
+ * purchase count out of range among them) takes the general path. */
 static int tail_change(rtn_pending *p, const rtn_cust *c)
 {
-    const rtn_emod *m = &p->mods[0];
-    uint32_t k = c->n, flags = 0, purch = 0;
+    const rtn_emod *m = p->mods;
+    uint32_t i, k = c->n, flags = 0, purch = 0;
     int64_t np;
-    if (p->nmods != 1)
+    if (p->nmods == 0)
         return 0;
+    for (i = 1; i < p->nmods; i++)
+        if (p->mods[i].bucket != m->bucket)
+            return 0;
     if (c->n) {
         uint32_t last = rtn__e_bucket(c->ent[c->n - 1]);
         if (m->bucket < last)
@@ -398,9 +401,14 @@ static int tail_change(rtn_pending *p, const rtn_cust *c)
             purch = rtn__e_purch(c->ent[k]);
         }
     }
-    flags = (flags | m->set) & ~m->clear;
-    np = (int64_t)purch + m->dpurch;
-    if (np < 0 || np > (int64_t)RTN_E_PURCH_MAX || (flags == 0 && np == 0))
+    np = purch;
+    for (i = 0; i < p->nmods; i++) {
+        flags = (flags | p->mods[i].set) & ~p->mods[i].clear;
+        np += p->mods[i].dpurch;
+        if (np < 0 || np > (int64_t)RTN_E_PURCH_MAX)
+            return 0;
+    }
+    if (flags == 0 && np == 0)
         return 0;
     p->tail_k = k;
     p->tail_e = rtn__e_make(m->bucket, (uint32_t)np, flags);
