@@ -217,7 +217,7 @@ typedef struct rtn_stats {
     uint64_t customers;     /**< Distinct customers seen. */
     int64_t first_time;     /**< Earliest event time (ms), 0 when empty. */
     int64_t last_time;      /**< Latest event time (ms), 0 when empty. */
-    uint64_t memory_bytes;  /**< Bytes currently allocated by the context. */
+    uint64_t memory_bytes;  /**< Bytes currently allocated by the context (after pushes without a memory cap, before the next query applies them, not yet what applying them adds). */
 } rtn_stats;
 
 /** @brief Initialise an ::rtn_stats (sets its size). @return ::RTN_OK or ::RTN_EINVAL. */
