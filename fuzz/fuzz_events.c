@@ -145,6 +145,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int64_t from = FZ_T0 + (int64_t)take(&in, 2) * (FZ_DAY / 4);
             int64_t to = from + (int64_t)take(&in, 2) * (FZ_DAY / 4);
             check_identity(ctx, from, to);
+            /* One half applies its pushes now: the merge below then meets
+             * halves with and without pending changes. */
+            (void)q(half[take(&in, 1) & 1], RTN_METRIC_CUSTOMERS_END, from, to);
         } else if (op == 6) {
             rtn_value v[64];
             size_t n = 0;
