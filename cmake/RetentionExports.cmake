@@ -5,7 +5,7 @@
 
 # rtn_read_exports(<file>): sets RTN_EXPORT_NODES (the nodes in order),
 # RTN_EXPORT_SYMBOLS (every symbol) and RTN_EXPORT_NODE_<symbol> (its node).
-# Format: "# ..." comments and blank lines are ignored; "[RETENTION_M.N]"
+# Format: "# ..." comments and blank lines are ignored; "[rtn_M.N]"
 # opens a version node; every other line is one rtn_ symbol of that node.
 function(rtn_read_exports file)
   file(STRINGS ${file} lines)
@@ -16,7 +16,7 @@ function(rtn_read_exports file)
     string(STRIP "${l}" l)
     if(l STREQUAL "" OR l MATCHES "^#")
       continue()
-    elseif(l MATCHES "^\\[(RETENTION_[0-9]+\\.[0-9]+)\\]$")
+    elseif(l MATCHES "^\\[(rtn_[0-9]+\\.[0-9]+)\\]$")
       set(node ${CMAKE_MATCH_1})
       if(node IN_LIST nodes)
         message(FATAL_ERROR "${file}: version node ${node} opened twice")
@@ -24,7 +24,7 @@ function(rtn_read_exports file)
       list(APPEND nodes ${node})
     elseif(l MATCHES "^rtn_[a-z0-9_]+$")
       if(node STREQUAL "")
-        message(FATAL_ERROR "${file}: symbol ${l} before any [RETENTION_M.N] node")
+        message(FATAL_ERROR "${file}: symbol ${l} before any [rtn_M.N] node")
       endif()
       if(l IN_LIST syms)
         message(FATAL_ERROR "${file}: symbol ${l} listed twice")
@@ -32,14 +32,14 @@ function(rtn_read_exports file)
       list(APPEND syms ${l})
       set(RTN_EXPORT_NODE_${l} ${node} PARENT_SCOPE)
     else()
-      message(FATAL_ERROR "${file}: not a comment, a [RETENTION_M.N] node or an rtn_ symbol: '${l}'")
+      message(FATAL_ERROR "${file}: not a comment, a [rtn_M.N] node or an rtn_ symbol: '${l}'")
     endif()
   endforeach()
   set(RTN_EXPORT_NODES ${nodes} PARENT_SCOPE)
   set(RTN_EXPORT_SYMBOLS ${syms} PARENT_SCOPE)
 endfunction()
 
-# rtn_write_version_script(<exports> <out>): one node per [RETENTION_M.N],
+# rtn_write_version_script(<exports> <out>): one node per [rtn_M.N],
 # each inheriting the one before it; everything not listed is local. The
 # file is rewritten only when its text changes, so the library relinks only
 # then.

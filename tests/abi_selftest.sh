@@ -74,7 +74,7 @@ build "$tmp/same" && expect same 0
 mkdir -p "$tmp/added_function"
 printf '#include "retention.h"\nRTN_API int rtn_abi_added(int x);\nint rtn_abi_added(int x) { return x; }\n' \
     >"$tmp/added_function/added.c"
-{ cat "$map"; printf 'RETENTION_1.1 {\n  global:\n    rtn_abi_added;\n} RETENTION_1.0;\n'; } \
+{ cat "$map"; printf 'rtn_1.1 {\n  global:\n    rtn_abi_added;\n} rtn_1.0;\n'; } \
     >"$tmp/added_function/map"
 build "$tmp/added_function" "$tmp/added_function/map" "$tmp/added_function/added.c" &&
     expect added_function 0 rtn_abi_added

@@ -1,6 +1,6 @@
 # check_exports.cmake: the shared library exports exactly the symbols of
 # lib/retention.exports, each with its default version in the node the file
-# gives it (rtn_x@@RETENTION_1.0), nothing else but the version nodes
+# gives it (rtn_x@@rtn_1.0), nothing else but the version nodes
 # themselves, and has the SONAME of the ABI major.
 # Run: cmake -DREADELF=... -DLIB=... -DLIST=... -DSONAME=... -P check_exports.cmake
 cmake_minimum_required(VERSION 3.16)
