@@ -459,31 +459,47 @@ static uint32_t entries_aspects(const rtn_ctx *ctx, const uint64_t *a, uint32_t 
     return m;
 }
 
+/* The contribution difference between a customer's old state (record oc,
+ * entries oe[0..on)) and its new one: both lists generated, for the aspects
+ * that differ, reduced to their difference in ctx->old_items and
+ * ctx->new_items, and reserved; apply_diff applies it. */
+static int prepare_diff(rtn_ctx *ctx, const rtn_cust *oc, const uint64_t *oe, uint32_t on,
+                        const rtn_cust *nc, const uint64_t *ne, uint32_t nn)
+{
+    uint32_t mask = RTN_A_ALL;
+    int rc;
+    if (on) {
+        mask = entries_aspects(ctx, oe, on, ne, nn);
+        if ((rtn__cust_flags(oc) & RTN_CF_ALL) != (rtn__cust_flags(nc) & RTN_CF_ALL))
+            mask |= RTN_A_CFLAGS;
+    }
+    if ((rc = generate(ctx, oc, oe, on, &ctx->old_items, mask)) ||
+        (rc = generate(ctx, nc, ne, nn, &ctx->new_items, mask)))
+        return rc;
+    diff_lists(&ctx->old_items, &ctx->new_items);
+    return reserve_items(ctx, &ctx->new_items);
+}
+
+static void apply_diff(rtn_ctx *ctx)
+{
+    apply_items(ctx, &ctx->old_items, -1);
+    apply_items(ctx, &ctx->new_items, +1);
+}
+
 /* The contribution difference of the pending change, computed and reserved
  * now: with a memory cap, the cap is checked by the push itself, never by a
  * later query. */
 static int prepare_now(rtn_ctx *ctx, const rtn_cust *c)
 {
     rtn_pending *p = &ctx->pend;
-    rtn_cust nc;
-    uint32_t mask = RTN_A_ALL;
+    rtn_cust oc, nc;
     int rc;
-    if (c) {
-        nc = *c;
-        mask = entries_aspects(ctx, c->ent, c->n, p->newent, p->nnew);
-        if ((rtn__cust_flags(c) | p->set_cflags) != rtn__cust_flags(c))
-            mask |= RTN_A_CFLAGS;
-        if ((rc = generate(ctx, c, c->ent, c->n, &ctx->old_items, mask)))
-            return rc;
-    } else {
-        memset(&nc, 0, sizeof(nc));
-        ctx->old_items.n = 0;
-    }
+    memset(&oc, 0, sizeof(oc));
+    if (c)
+        oc = *c;
+    nc = oc;
     rtn__cust_add_flags(&nc, p->set_cflags);
-    if ((rc = generate(ctx, &nc, p->newent, p->nnew, &ctx->new_items, mask)))
-        return rc;
-    diff_lists(&ctx->old_items, &ctx->new_items);
-    if ((rc = reserve_items(ctx, &ctx->new_items)))
+    if ((rc = prepare_diff(ctx, &oc, oc.ent, oc.n, &nc, p->newent, p->nnew)))
         return rc;
     p->now = 1;
     return RTN_OK;
@@ -562,8 +578,7 @@ void rtn__pending_commit(rtn_ctx *ctx)
         c = &ctx->cust.c[p->ci];
     }
     if (p->now) {
-        apply_items(ctx, &ctx->old_items, -1);
-        apply_items(ctx, &ctx->new_items, +1);
+        apply_diff(ctx);
         p->now = 0;
     } else if (!(rtn__cust_flags(c) & RTN_CF_DIRTY)) {
         rtn_dirty *d = &ctx->dirty[ctx->ndirty++];
@@ -594,21 +609,10 @@ int rtn__fold(rtn_ctx *ctx)
         rtn_cust *c = &ctx->cust.c[d->ci];
         rtn_cust oc = *c;
         const uint64_t *old = d->n ? ctx->dirty_ent + d->off : NULL;
-        uint32_t mask = RTN_A_ALL;
-        if (d->n) {
-            mask = entries_aspects(ctx, old, d->n, c->ent, c->n);
-            if ((rtn__cust_flags(c) & RTN_CF_ALL) != (d->cflags & RTN_CF_ALL))
-                mask |= RTN_A_CFLAGS;
-        }
         oc.meta = (oc.meta & RTN_CUST_CAP_MAX) | (d->cflags << 24);
-        if ((rc = generate(ctx, &oc, old, d->n, &ctx->old_items, mask)) ||
-            (rc = generate(ctx, c, c->ent, c->n, &ctx->new_items, mask)))
+        if ((rc = prepare_diff(ctx, &oc, old, d->n, c, c->ent, c->n)))
             return rc;
-        diff_lists(&ctx->old_items, &ctx->new_items);
-        if ((rc = reserve_items(ctx, &ctx->new_items)))
-            return rc;
-        apply_items(ctx, &ctx->old_items, -1);
-        apply_items(ctx, &ctx->new_items, +1);
+        apply_diff(ctx);
         c->meta &= ~(RTN_CF_DIRTY << 24);
         ctx->dirty_len = d->off;
         ctx->ndirty--;
@@ -661,21 +665,24 @@ void rtn__contrib_apply_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign)
         apply_items(ctx, &ctx->new_items, sign);
 }
 
-int rtn__contrib_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign)
-{
-    const rtn_cust *c = &ctx->cust.c[ci];
-    int rc = generate(ctx, c, c->ent, c->n, &ctx->new_items, RTN_A_ALL);
-    if (rc == RTN_OK && sign > 0)
-        rc = reserve_items(ctx, &ctx->new_items);
-    if (rc == RTN_OK)
-        apply_items(ctx, &ctx->new_items, sign);
-    return rc;
-}
-
 int rtn__contrib_withdraw(rtn_ctx *ctx, const rtn_cust *c, const uint64_t *ent, uint32_t n)
 {
     int rc = generate(ctx, c, ent, n, &ctx->new_items, RTN_A_ALL);
     if (rc == RTN_OK)
         apply_items(ctx, &ctx->new_items, -1);
+    return rc;
+}
+
+int rtn__contrib_customer(rtn_ctx *ctx, uint32_t ci, int64_t sign)
+{
+    const rtn_cust *c = &ctx->cust.c[ci];
+    int rc;
+    if (sign < 0)
+        return rtn__contrib_withdraw(ctx, c, c->ent, c->n);
+    rc = generate(ctx, c, c->ent, c->n, &ctx->new_items, RTN_A_ALL);
+    if (rc == RTN_OK)
+        rc = reserve_items(ctx, &ctx->new_items);
+    if (rc == RTN_OK)
+        apply_items(ctx, &ctx->new_items, sign);
     return rc;
 }
