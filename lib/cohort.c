@@ -268,7 +268,7 @@ int rtn__cohort_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
 int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
 {
     struct rtn_cohort *co;
-    uint32_t i, gaps = 0, fresh = 0;
+    uint32_t i, gaps = 0;
     if (n == 0)
         return RTN_OK;
     if ((co = get(ctx)) == NULL)
@@ -287,14 +287,8 @@ int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
             gaps++;
         }
     }
-    if (gaps == 0 || rtn__pairs_fits(&co->pregap, gaps))
-        return RTN_OK;
-    for (i = 0; i < n; i++)
-        if (items[i].kind > K_LLAST)
-            fresh += !rtn__pairs_has(&co->pregap, items[i].a, items[i].b, 0);
-    if (fresh && rtn__pairs_reserve(&ctx->mem, &co->pregap, fresh))
-        return RTN_ENOMEM;
-    return RTN_OK;
+    /* Items are sorted by kind: the gaps (c = 0) are the last ones. */
+    return rtn__pairs_reserve_items(&ctx->mem, &co->pregap, items + n - gaps, gaps);
 }
 
 void rtn__cohort_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)

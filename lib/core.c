@@ -240,12 +240,8 @@ int rtn__core_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
             for (; i < j; i++)
                 if (rtn__fen_reserve(&ctx->mem, f, items[i].a))
                     return RTN_ENOMEM;
-        } else if (p && !rtn__pairs_fits(p, j - i)) {
-            uint32_t fresh = 0;
-            for (; i < j; i++)
-                fresh += !rtn__pairs_has(p, items[i].a, items[i].b, items[i].c);
-            if (fresh && rtn__pairs_reserve(&ctx->mem, p, fresh))
-                return RTN_ENOMEM;
+        } else if (p && rtn__pairs_reserve_items(&ctx->mem, p, items + i, j - i)) {
+            return RTN_ENOMEM;
         }
         i = j;
     }

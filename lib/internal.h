@@ -283,6 +283,9 @@ typedef struct rtn_gen {
 
 int rtn__clist_push(rtn_mem *m, rtn_clist *l, uint32_t kind, uint32_t a,
                     uint32_t b, uint32_t c);
+/* Make room in p for the keys (a, b, c) of items[0..n) that it lacks; a
+ * store that holds n more keys without growing is not probed. */
+int rtn__pairs_reserve_items(rtn_mem *m, rtn_pairs *p, const rtn_citem *items, uint32_t n);
 
 /* Per-module generators: append items of their own kinds, in sorted
  * (kind, a, b, c) order, kinds ascending. */

@@ -623,16 +623,11 @@ int rtn__journey_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
 int rtn__journey_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
 {
     rtn_journey *j;
-    uint32_t i, fresh = 0;
     if (n == 0)
         return RTN_OK;
     if ((j = journey_get(ctx)) == NULL)
         return RTN_ENOMEM;
-    if (rtn__pairs_fits(&j->ttv, n))
-        return RTN_OK;
-    for (i = 0; i < n; i++)
-        fresh += !rtn__pairs_has(&j->ttv, items[i].a, items[i].b, items[i].c);
-    return fresh ? rtn__pairs_reserve(&ctx->mem, &j->ttv, fresh) : RTN_OK;
+    return rtn__pairs_reserve_items(&ctx->mem, &j->ttv, items, n);
 }
 
 void rtn__journey_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)

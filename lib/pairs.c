@@ -28,6 +28,16 @@ int rtn__pairs_fits(const rtn_pairs *p, uint32_t extra)
     return p->cap != 0 && (uint64_t)p->used + extra <= (uint64_t)p->cap / 4 * 3;
 }
 
+int rtn__pairs_reserve_items(rtn_mem *m, rtn_pairs *p, const rtn_citem *items, uint32_t n)
+{
+    uint32_t i, fresh = 0;
+    if (n == 0 || rtn__pairs_fits(p, n))
+        return RTN_OK;
+    for (i = 0; i < n; i++)
+        fresh += !rtn__pairs_has(p, items[i].a, items[i].b, items[i].c);
+    return fresh ? rtn__pairs_reserve(m, p, fresh) : RTN_OK;
+}
+
 int rtn__pairs_reserve(rtn_mem *m, rtn_pairs *p, uint32_t extra)
 {
     uint64_t live = 0, need, ncap;
