@@ -436,7 +436,7 @@ static int ingest(rtn_ctx *ctx, const opts *o, run *r)
     double t0 = now_s(), last = t0;
     rtn_event ev;
     chunk c;
-    if (chunk_init(&c, o->strict ? 1 : (getenv("RCHUNK") ? (size_t)atol(getenv("RCHUNK")) : CHUNK_ROWS))) {
+    if (chunk_init(&c, o->strict ? 1 : CHUNK_ROWS)) {
         fprintf(stderr, "%s: out of memory\n", prog);
         return EX_FAIL;
     }
