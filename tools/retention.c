@@ -469,7 +469,8 @@ static int ingest(rtn_ctx *ctx, const opts *o, run *r)
                 code = EX_FAIL;
                 break;
             }
-            if (c.n == c.cap || c.nmsg == c.cap || (o->strict && c.nmsg))
+            /* Under --strict a chunk holds one row, so a bad row ends it. */
+            if (c.n == c.cap || c.nmsg == c.cap)
                 code = chunk_flush(&c, ctx, o, r, shown);
             if (show && ++tick == 65536) {
                 double t = now_s();
