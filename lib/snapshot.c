@@ -718,20 +718,6 @@ static int union_entries(rtn_ctx *ctx, rtn_cust *d, const rtn_cust *s, int share
     return RTN_OK;
 }
 
-static int fen_merge(rtn_mem *m, rtn_fen *d, const rtn_fen *s)
-{
-    uint32_t i;
-    for (i = 0; i < s->n; i++) {
-        int64_t v = rtn__fen_get(s, s->base + i);
-        if (v == 0)
-            continue;
-        if (rtn__fen_reserve(m, d, s->base + i))
-            return RTN_ENOMEM;
-        rtn__fen_add(d, s->base + i, v);
-    }
-    return RTN_OK;
-}
-
 /* Copy a customer of src (new to w) into w's record ci. */
 static int copy_customer(rtn_ctx *w, uint32_t ci, const rtn_cust *sc)
 {
@@ -801,10 +787,10 @@ static int merge_into(rtn_ctx *w, const rtn_ctx *src, const rtn_ctab *shared)
             rtn__cust_add_flags(dc, rtn__cust_flags(sc) & RTN_CF_ALL);
     }
     if (rc == RTN_OK &&
-        (rc = fen_merge(&w->mem, &w->core.purchases, &src->core.purchases)) == RTN_OK &&
-        (rc = fen_merge(&w->mem, &w->core.revenue, &src->core.revenue)) == RTN_OK &&
-        (rc = fen_merge(&w->mem, &w->core.items_sold, &src->core.items_sold)) == RTN_OK &&
-        (rc = fen_merge(&w->mem, &w->core.items_returned, &src->core.items_returned)) == RTN_OK &&
+        (rc = rtn__fen_add_tree(&w->mem, &w->core.purchases, &src->core.purchases)) == RTN_OK &&
+        (rc = rtn__fen_add_tree(&w->mem, &w->core.revenue, &src->core.revenue)) == RTN_OK &&
+        (rc = rtn__fen_add_tree(&w->mem, &w->core.items_sold, &src->core.items_sold)) == RTN_OK &&
+        (rc = rtn__fen_add_tree(&w->mem, &w->core.items_returned, &src->core.items_returned)) == RTN_OK &&
         (rc = rtn__engage_merge(w, src, cmap)) == RTN_OK &&
         (rc = rtn__journey_merge(w, src, cmap)) == RTN_OK &&
         (rc = rtn__revenue_merge_in_place(w, src, cmap)) == RTN_OK)
