@@ -834,16 +834,6 @@ static int fen_fold_reserve(rtn_mem *m, rtn_fen *dst, const rtn_fen *src)
     return rtn__fen_reserve(m, dst, lo) || rtn__fen_reserve(m, dst, hi) ? RTN_ENOMEM : RTN_OK;
 }
 
-static void fen_fold(rtn_fen *dst, const rtn_fen *src)
-{
-    uint32_t i;
-    for (i = 0; i < src->n; i++) {
-        int64_t v = rtn__fen_get(src, src->base + i);
-        if (v != 0)
-            rtn__fen_add(dst, src->base + i, v);
-    }
-}
-
 int rtn__engage_load(rtn_ctx *ctx, rtn_rd *r)
 {
     struct rtn_engage *e;
@@ -957,7 +947,7 @@ int rtn__engage_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
                          gap_reserve(m, &e->f[fmap[i]].gap, (uint32_t)extra[i])))
             goto out;
     for (i = 0; i < s->nf; i++)
-        fen_fold(&e->f[fmap[i]].usage, &s->f[i].usage);
+        rtn__fen_add_values(&e->f[fmap[i]].usage, &s->f[i].usage);
     for (i = 0; i < s->nu; i++) {
         const fuse *u = &s->u[i];
         uses_apply(e, fmap[u->f], use_find(e, fmap[u->f], cmap[u->ci]), cset_of(u), u->n);

@@ -125,10 +125,16 @@ int rtn__fen_add_tree(rtn_mem *m, rtn_fen *d, const rtn_fen *s)
             d->t[i] += s->t[i];
         return RTN_OK;
     }
+    rtn__fen_add_values(d, s);
+    return RTN_OK;
+}
+
+void rtn__fen_add_values(rtn_fen *d, const rtn_fen *s)
+{
+    uint32_t i;
     for (i = 0; i < s->n; i++) {
         int64_t v = rtn__fen_get(s, s->base + i);
         if (v != 0)
             rtn__fen_add(d, s->base + i, v);
     }
-    return RTN_OK;
 }

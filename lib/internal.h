@@ -66,6 +66,8 @@ int rtn__fen_clone(rtn_mem *m, rtn_fen *d, const rtn_fen *s);
 /* Add every bucket of s to d, which grows to cover all of s's range (so
  * that anything s holds can later be taken out of d without reserving). */
 int rtn__fen_add_tree(rtn_mem *m, rtn_fen *d, const rtn_fen *s);
+/* Add s's values to d bucket by bucket; d must cover s's non-zero buckets. */
+void rtn__fen_add_values(rtn_fen *d, const rtn_fen *s);
 
 /* ---- pair / triple store: multiset of (a, b, c) keys with counts ---------- */
 

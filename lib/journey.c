@@ -1419,14 +1419,8 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
         if (s->cs[ci].cents && cs_reserve(dst, j, cmap[ci]))
             return RTN_ENOMEM;
     /* Fold. */
-    for (i = 0; sums_of(j, i); i++) {
-        const rtn_fen *sf = sums_of((rtn_journey *)(uintptr_t)s, i);
-        for (k = 0; k < sf->n; k++) {
-            int64_t v = rtn__fen_get(sf, sf->base + k);
-            if (v)
-                rtn__fen_add(sums_of(j, i), sf->base + k, v);
-        }
-    }
+    for (i = 0; sums_of(j, i); i++)
+        rtn__fen_add_values(sums_of(j, i), sums_of((rtn_journey *)(uintptr_t)s, i));
     for (i = 0; i < s->nobj; i++) {
         jobj o = s->obj[i];
         o.ci = cmap[o.ci];
