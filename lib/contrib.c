@@ -304,6 +304,15 @@ static int grow_entries(rtn_mem *m, uint64_t **p, uint32_t *cap, uint32_t need)
     return RTN_OK;
 }
 
+/* One modification of an entry's flags and purchase count; 0 when the
+ * count leaves its range. */
+static int mod_entry(const rtn_emod *m, uint32_t *flags, int64_t *np)
+{
+    *flags = (*flags | m->set) & ~m->clear;
+    *np += m->dpurch;
+    return *np >= 0 && *np <= (int64_t)RTN_E_PURCH_MAX;
+}
+
 static int apply_mods(rtn_ctx *ctx, const rtn_cust *c)
 {
     rtn_pending *p = &ctx->pend;
@@ -326,9 +335,8 @@ static int apply_mods(rtn_ctx *ctx, const rtn_cust *c)
             flags = 0;
             purch = 0;
         }
-        flags = (flags | m->set) & ~m->clear;
-        np = (int64_t)purch + m->dpurch;
-        if (np < 0 || np > (int64_t)RTN_E_PURCH_MAX)
+        np = purch;
+        if (!mod_entry(m, &flags, &np))
             return rtn__fail(ctx, RTN_ERANGE, "purchase count per customer and bucket out of range");
         if (flags == 0 && np == 0) {
             memmove(p->newent + k, p->newent + k + 1, (n - k - 1) * sizeof(uint64_t));
@@ -406,12 +414,9 @@ static int tail_change(rtn_pending *p, const rtn_cust *c)
         }
     }
     np = purch;
-    for (i = 0; i < p->nmods; i++) {
-        flags = (flags | p->mods[i].set) & ~p->mods[i].clear;
-        np += p->mods[i].dpurch;
-        if (np < 0 || np > (int64_t)RTN_E_PURCH_MAX)
+    for (i = 0; i < p->nmods; i++)
+        if (!mod_entry(&p->mods[i], &flags, &np))
             return 0;
-    }
     if (flags == 0 && np == 0)
         return 0;
     p->tail_k = k;
