@@ -5,7 +5,8 @@
  * into one context on one thread, and prints events/s, ns/event, bytes per
  * customer, the size of an empty context and the cost of a few queries.
  *
- * Usage: bench_ingest [events] [customers]
+ * Usage: bench_ingest [events] [customers] [batch]
+ * batch: events per rtn_push_batch call (default 1: one rtn_push each)
  */
 #define _POSIX_C_SOURCE 200809L
 #include "retention.h"
@@ -106,6 +107,7 @@ static size_t arg(int argc, char **argv, int i, size_t def)
 int main(int argc, char **argv)
 {
     size_t n_events = arg(argc, argv, 1, 10000000), n_cust = arg(argc, argv, 2, 1000000);
+    size_t batch = arg(argc, argv, 3, 1);
     size_t i, late = 0;
     uint32_t *perm;
     rtn_event *ev;
@@ -173,10 +175,11 @@ int main(int argc, char **argv)
 
     t0 = now_s();
     c0 = cpu_s();
-    for (i = 0; i < n_events; i++) {
-        rc = rtn_push(ctx, &ev[i]);
+    for (i = 0; i < n_events; i += batch) {
+        size_t m = n_events - i < batch ? n_events - i : batch, acc = 0;
+        rc = batch == 1 ? rtn_push(ctx, &ev[i]) : rtn_push_batch(ctx, &ev[i], m, &acc);
         if (rc) {
-            fprintf(stderr, "push %zu: %s (%s)\n", i, rtn_strerror(rc), rtn_ctx_last_error(ctx));
+            fprintf(stderr, "push %zu: %s (%s)\n", i + acc, rtn_strerror(rc), rtn_ctx_last_error(ctx));
             return 1;
         }
     }

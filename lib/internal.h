@@ -13,6 +13,11 @@
 #include <stdint.h>
 
 #define RTN_UNUSED(x) ((void)(x))
+#if defined(__GNUC__)
+#define RTN_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define RTN_PREFETCH(p) ((void)(p))
+#endif
 
 /* ---- time ---------------------------------------------------------------- */
 

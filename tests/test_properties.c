@@ -1,7 +1,7 @@
 /*
  * test_properties.c: the properties every change keeps, on generated
  * streams: order independence, independence from when queries apply the
- * pushed changes, and E = S + N + R - L.
+ * pushed changes, batches against single pushes, and E = S + N + R - L.
  */
 #include "testutil.h"
 
@@ -113,6 +113,81 @@ START_TEST(fold_points_do_not_matter)
 }
 END_TEST
 
+/* rtn_push_batch looks ahead at the events after the current one. Whatever
+ * the batch sizes, runs of one customer, numeric and string ids and refused
+ * events among them, it accepts and refuses exactly what rtn_push does,
+ * one event at a time, and leaves the same context. The refused ids are
+ * never read: their lengths exceed the 4 bytes behind them, which the
+ * sanitizers would catch. */
+static void check_batch(uint64_t seed)
+{
+    static const char tiny[4] = {'a', 'b', 'c', 'd'};
+    tu_stream s;
+    rtn_ctx *a = tu_ctx(NULL), *b = tu_ctx(NULL);
+    tu_rng r = {seed};
+    char why[512];
+    size_t i, nbad = 0, nfail = 0;
+    unsigned char *bad;
+    tu_stream_gen(&s, seed, 4000, 200, 90);
+    /* Runs of one customer: events next to each other share it. */
+    for (i = 1; i < s.n; i++)
+        if (tu_below(&r, 3) == 0) {
+            s.ev[i].customer = s.ev[i - 1].customer;
+            s.ev[i].customer_str = s.ev[i - 1].customer_str;
+            s.ev[i].customer_len = s.ev[i - 1].customer_len;
+        }
+    for (i = 0; i < s.n; i += 1 + tu_below(&r, 40)) {
+        rtn_event *e = &s.ev[i];
+        switch (tu_below(&r, 4)) {
+        case 0: e->customer_str = tiny; e->customer_len = RTN_ID_MAX + 1; break;
+        case 1: e->customer_str = NULL; e->customer_len = 7; break;
+        case 2: e->customer_str = tiny; e->customer_len = 0; break;
+        default: e->type = 999; break;
+        }
+    }
+    bad = calloc(s.n, 1);
+    ck_assert_ptr_nonnull(bad);
+    for (i = 0; i < s.n; i++)
+        if (rtn_push(a, &s.ev[i]) != RTN_OK) {
+            bad[i] = 1;
+            nbad++;
+        }
+    ck_assert_uint_gt(nbad, 50);
+    for (i = 0; i < s.n;) {
+        size_t m = 1 + tu_below(&r, 300), acc = 99;
+        int rc;
+        if (m > s.n - i)
+            m = s.n - i;
+        rc = rtn_push_batch(b, s.ev + i, m, &acc);
+        ck_assert_uint_le(acc, m);
+        for (; acc > 0; acc--, i++)
+            ck_assert_msg(!bad[i], "seed %llu: event %zu accepted in a batch", (unsigned long long)seed, i);
+        if (rc != RTN_OK) {
+            ck_assert_msg(bad[i], "seed %llu: event %zu refused in a batch (%s)", (unsigned long long)seed,
+                          i, rtn_ctx_last_error(b));
+            nfail++;
+            i++;
+        }
+    }
+    ck_assert_uint_eq(nfail, nbad);
+    ck_assert_uint_eq(a->events, b->events);
+    ck_assert_uint_eq(a->cust.n, b->cust.n);
+    ck_assert_msg(tu_compare_all(a, b, 90, why, sizeof why) == 0, "seed %llu: %s",
+                  (unsigned long long)seed, why);
+    free(bad);
+    rtn_ctx_free(a);
+    rtn_ctx_free(b);
+    tu_stream_free(&s);
+}
+
+START_TEST(batch_equals_single_pushes)
+{
+    uint64_t seed;
+    for (seed = 1; seed <= 3; seed++)
+        check_batch(seed * 7727 + (uint64_t)_i);
+}
+END_TEST
+
 START_TEST(identity_e_equals_s_n_r_l)
 {
     rtn_config cfg;
@@ -147,6 +222,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, order_independence_default, 0, 2);
     tcase_add_loop_test(tc, order_independence_inactivity_hour, 0, 2);
     tcase_add_loop_test(tc, fold_points_do_not_matter, 0, 2);
+    tcase_add_loop_test(tc, batch_equals_single_pushes, 0, 2);
     tcase_add_loop_test(tc, identity_e_equals_s_n_r_l, 0, 2);
     suite_add_tcase(s, tc);
     return s;

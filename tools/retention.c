@@ -191,6 +191,8 @@ static void progress(const char *path, uint64_t rows, double t0, int final)
  * not depend on the order of events, and a customer's events pushed one
  * after the other find its records in the cache. */
 #define CHUNK_ROWS 262144
+/* Rows are pushed in blocks of this many, gathered in hash order. */
+#define BLOCK_ROWS 512
 
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
@@ -209,6 +211,7 @@ typedef struct chunk {
     size_t *coff, *roff; /* offsets of the customer and ref bytes (SIZE_MAX: none) */
     uint64_t *line;
     uint64_t *key, *tmp; /* sort keys: customer hash << 32 | row */
+    rtn_event *blk;    /* one block of rows in sorted order */
     size_t *cnt;       /* radix counts, 2048 */
     size_t n, cap;
     char *bytes;
@@ -229,6 +232,7 @@ static void chunk_free(chunk *c)
     free(c->key);
     free(c->tmp);
     free(c->cnt);
+    free(c->blk);
     free(c->bytes);
     free(c->msg);
     memset(c, 0, sizeof(*c));
@@ -245,7 +249,8 @@ static int chunk_init(chunk *c, size_t cap)
     c->key = malloc(cap * sizeof(*c->key));
     c->tmp = malloc(cap * sizeof(*c->tmp));
     c->cnt = malloc(2048 * sizeof(*c->cnt));
-    if (!c->ev || !c->coff || !c->roff || !c->line || !c->key || !c->tmp || !c->cnt) {
+    c->blk = malloc(BLOCK_ROWS * sizeof(*c->blk));
+    if (!c->ev || !c->coff || !c->roff || !c->line || !c->key || !c->tmp || !c->cnt || !c->blk) {
         chunk_free(c);
         return -1;
     }
@@ -373,36 +378,55 @@ static int cmp_msg(const void *a, const void *b)
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
+/* How far ahead the gather asks for a row, and for its customer's bytes. */
+#define AHEAD_ROW 32
+#define AHEAD_ID 16
+
 /* Push a chunk's rows (sorted by customer) and report its bad rows in line
- * order. Returns EX_OK, or the exit code that ends the run. */
+ * order. Returns EX_OK, or the exit code that ends the run. Rows are
+ * gathered block by block into sorted order, with the rows and customer
+ * ids of the next ones requested ahead, and each block is one
+ * rtn_push_batch call, which stops at a row the library refuses: the row
+ * is noted and the block goes on after it. */
 static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char *shown)
 {
-    size_t i;
+    size_t i, j;
     int rc = EX_OK;
     if (ctx && c->n)
         chunk_sort(c);
-    for (i = 0; ctx && i < c->n; i++) {
-        size_t k = (size_t)(c->key[i] & 0xffffffffu);
-        int prc;
-        /* Rows are read in hash order: ask for them a few steps ahead. */
-        if (i + 8 < c->n)
-            PREFETCH(&c->ev[c->key[i + 8] & 0xffffffffu]);
-        if (i + 4 < c->n) {
-            const rtn_event *a = &c->ev[c->key[i + 4] & 0xffffffffu];
-            if (a->customer_str)
-                PREFETCH(a->customer_str);
+    for (i = 0; ctx && i < c->n && rc == EX_OK; i += BLOCK_ROWS) {
+        size_t m = c->n - i < BLOCK_ROWS ? c->n - i : BLOCK_ROWS, done = 0;
+        for (j = 0; j < m; j++) {
+            size_t at = i + j;
+            if (at + AHEAD_ROW < c->n)
+                PREFETCH(&c->ev[c->key[at + AHEAD_ROW] & 0xffffffffu]);
+            if (at + AHEAD_ID < c->n) {
+                const rtn_event *a = &c->ev[c->key[at + AHEAD_ID] & 0xffffffffu];
+                if (a->customer_str)
+                    PREFETCH(a->customer_str);
+            }
+            c->blk[j] = c->ev[c->key[at] & 0xffffffffu];
         }
-        prc = rtn_push(ctx, &c->ev[k]);
-        if (prc == RTN_ENOMEM) {
-            fprintf(stderr, "%s: %s:%llu: %s\n", prog, shown, (unsigned long long)c->line[k],
-                    rtn_ctx_last_error(ctx));
-            rc = EX_FAIL;
-            break;
-        }
-        if (prc != RTN_OK && chunk_msg(c, c->line[k], rtn_ctx_last_error(ctx))) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            rc = EX_FAIL;
-            break;
+        while (done < m) {
+            size_t acc = 0;
+            int prc = rtn_push_batch(ctx, c->blk + done, m - done, &acc);
+            uint64_t line;
+            done += acc;
+            if (prc == RTN_OK)
+                break;
+            line = c->line[c->key[i + done] & 0xffffffffu];
+            if (prc == RTN_ENOMEM) {
+                fprintf(stderr, "%s: %s:%llu: %s\n", prog, shown, (unsigned long long)line,
+                        rtn_ctx_last_error(ctx));
+                rc = EX_FAIL;
+                break;
+            }
+            if (chunk_msg(c, line, rtn_ctx_last_error(ctx))) {
+                fprintf(stderr, "%s: out of memory\n", prog);
+                rc = EX_FAIL;
+                break;
+            }
+            done++;
         }
     }
     if (c->nmsg > 1)
