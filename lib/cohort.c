@@ -276,9 +276,16 @@ int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
     for (i = 0; i < n; i++) {
         const rtn_citem *it = &items[i];
         if (it->kind < K_LLAST) {
-            uint32_t t = (it->kind - K_TAB) / 2;
+            /* One reservation per row: items of a (kind, cohort) are
+             * together, and the row grows to their largest offset. */
+            uint32_t t = (it->kind - K_TAB) / 2, bmax = it->b;
+            while (i + 1 < n && items[i + 1].kind == it->kind && items[i + 1].a == it->a) {
+                i++;
+                if (items[i].b > bmax)
+                    bmax = items[i].b;
+            }
             if (tab_cover(&ctx->mem, &co->tab[t], it->a) ||
-                row_reserve(&ctx->mem, row_of(&co->tab[t], it->a), it->b))
+                row_reserve(&ctx->mem, row_of(&co->tab[t], it->a), bmax))
                 return RTN_ENOMEM;
         } else if (it->kind == K_LLAST) {
             if (rtn__fen_reserve(&ctx->mem, &co->llast, it->a))
@@ -289,6 +296,23 @@ int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
     }
     /* Items are sorted by kind: the gaps (c = 0) are the last ones. */
     return rtn__pairs_reserve_items(&ctx->mem, &co->pregap, items + n - gaps, gaps);
+}
+
+/* Items it[0..n), all of this module and sorted: a row's cells are added
+ * in one loop. */
+void rtn__cohort_apply_run(rtn_ctx *ctx, const rtn_citem *it, uint32_t n, int64_t sign)
+{
+    struct rtn_cohort *co = ctx->cohort;
+    uint32_t i = 0;
+    while (i < n && it[i].kind < K_LLAST) {
+        uint32_t kind = it[i].kind, a = it[i].a;
+        coh_row *r = row_of(&co->tab[(kind - K_TAB) / 2], a);
+        int64_t *v = r->v + ((kind - K_TAB) & 1u) * r->cap;
+        for (; i < n && it[i].kind == kind && it[i].a == a; i++)
+            v[it[i].b] += sign;
+    }
+    for (; i < n; i++)
+        rtn__cohort_apply(ctx, &it[i], sign);
 }
 
 void rtn__cohort_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)

@@ -237,8 +237,11 @@ static void apply_items(rtn_ctx *ctx, const rtn_clist *l, int64_t sign)
         else if (it->kind < RTN_K_COHORT_FIRST)
             rtn__revenue_apply(ctx, it, sign);
         else
-            rtn__cohort_apply(ctx, it, sign);
+            break;
     }
+    /* The cohort items are the last run (the most numerous). */
+    if (i < l->n)
+        rtn__cohort_apply_run(ctx, l->v + i, l->n - i, sign);
 }
 
 int rtn__pending_mod(rtn_ctx *ctx, uint32_t bucket, uint32_t set,

@@ -313,6 +313,7 @@ void rtn__engage_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
 void rtn__journey_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
 void rtn__revenue_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
 void rtn__cohort_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
+void rtn__cohort_apply_run(rtn_ctx *ctx, const rtn_citem *it, uint32_t n, int64_t sign);
 
 /* A change to one customer's day entries. */
 typedef struct rtn_emod {

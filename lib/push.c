@@ -273,20 +273,29 @@ int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
     return push_one(ctx, ev, NULL);
 }
 
-/* A batch looks ahead. LA_HASH events before its turn, an event's customer
- * id is hashed and its index slot requested; LA_SLOT before, the slot is
- * read and the customer's record requested; LA_REC before, the record is
- * read and its last entries and id bytes requested. By its turn, the
- * event's lookup and entry search find their memory in the cache instead
- * of waiting for it one miss after another. It is all hints: nothing is
- * changed, and an event whose customer is the previous event's needs none. */
+/* A batch looks ahead. LA_ID events before its turn, an event's customer
+ * id bytes are requested; LA_HASH before, they are hashed and the index
+ * slot requested; LA_SLOT before, the slot is read and the customer's
+ * record requested; LA_REC before, the record is read and its last entries
+ * and id bytes requested. By its turn, the event's lookup and entry search
+ * find their memory in the cache instead of waiting for it one miss after
+ * another. It is all hints: nothing is changed, and an event whose
+ * customer is the previous event's needs none. */
+#define LA_ID 16
 #define LA_HASH 12
 #define LA_SLOT 8
 #define LA_REC 4
 #define LA_RING 16 /* a power of two above LA_HASH */
 
+static void la_id(const rtn_event *ev)
+{
+    if (ev->customer_str && ev->customer_len > 0 && ev->customer_len <= RTN_ID_MAX)
+        RTN_PREFETCH(ev->customer_str);
+}
+
 typedef struct la_slot {
     rtn_ckey key;
+    const uint64_t *ent; /* the last entry asked for */
     uint32_t rec; /* record + 1, 0: none known */
     int valid;    /* key holds the event's customer */
     int hashed;   /* and its hash */
@@ -337,15 +346,18 @@ static void la_slot_read(la_slot *s, const rtn_ctx *ctx)
     }
 }
 
-static void la_rec_read(const la_slot *s, const rtn_ctx *ctx)
+/* It records what it asked for: a function that only prefetches counts as
+ * pure to the compiler, and its calls would be dropped. */
+static void la_rec_read(la_slot *s, const rtn_ctx *ctx)
 {
     const rtn_ctab *t = &ctx->cust;
     const rtn_cust *c;
     if (s->rec == 0 || s->rec > t->n)
         return;
     c = &t->c[s->rec - 1];
-    if (c->n)
-        RTN_PREFETCH(c->ent + c->n - 1);
+    s->ent = c->n ? c->ent + c->n - 1 : NULL;
+    if (s->ent)
+        RTN_PREFETCH(s->ent);
     if (rtn__cust_flags(c) & RTN_CF_STRID)
         RTN_PREFETCH(t->ids.p + c->key);
 }
@@ -372,8 +384,12 @@ int rtn_push_batch(rtn_ctx *ctx, const rtn_event *evs, size_t n, size_t *accepte
         la_slot_read(&ring[j % LA_RING], ctx);
     for (j = 0; j < n && j < LA_REC; j++)
         la_rec_read(&ring[j % LA_RING], ctx);
+    for (j = LA_HASH; j < n && j < LA_ID; j++)
+        la_id(batch_at(evs, j));
     for (i = 0; i < n; i++) {
         const la_slot *s = &ring[i % LA_RING];
+        if (i + LA_ID < n)
+            la_id(batch_at(evs, i + LA_ID));
         if (i + LA_HASH < n)
             la_hash(ring, ctx, evs, i + LA_HASH);
         if (i + LA_SLOT < n)
