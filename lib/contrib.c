@@ -228,6 +228,9 @@ static void apply_items(rtn_ctx *ctx, const rtn_clist *l, int64_t sign)
     uint32_t i;
     for (i = 0; i < l->n; i++) {
         const rtn_citem *it = &l->v[i];
+        /* Pair stores are large hash tables: slots are asked for ahead. */
+        if (i + 6 < l->n && l->v[i + 6].kind < RTN_K_ENGAGE_FIRST)
+            rtn__core_prefetch(ctx, &l->v[i + 6]);
         if (it->kind < RTN_K_ENGAGE_FIRST)
             rtn__core_apply(ctx, it, sign);
         else if (it->kind < RTN_K_JOURNEY_FIRST)
@@ -615,6 +618,18 @@ int rtn__fold(rtn_ctx *ctx)
     while (ctx->ndirty) {
         const rtn_dirty *d = &ctx->dirty[ctx->ndirty - 1];
         rtn_cust *c = &ctx->cust.c[d->ci];
+        /* Customers are taken from the end of the list: the record of the
+         * fourth next and the entries of the second next are requested
+         * while this one is worked on. */
+        if (ctx->ndirty > 4)
+            RTN_PREFETCH(&ctx->cust.c[ctx->dirty[ctx->ndirty - 5].ci]);
+        if (ctx->ndirty > 2) {
+            const rtn_cust *nx = &ctx->cust.c[ctx->dirty[ctx->ndirty - 3].ci];
+            if (nx->n)
+                RTN_PREFETCH(nx->ent);
+            if (nx->n > 8)
+                RTN_PREFETCH(nx->ent + 8);
+        }
         rtn_cust oc = *c;
         const uint64_t *old = d->n ? ctx->dirty_ent + d->off : NULL;
         oc.meta = (oc.meta & RTN_CUST_CAP_MAX) | (d->cflags << 24);

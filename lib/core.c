@@ -248,6 +248,13 @@ int rtn__core_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
     return RTN_OK;
 }
 
+void rtn__core_prefetch(rtn_ctx *ctx, const rtn_citem *it)
+{
+    const rtn_pairs *p = pairs_of(&ctx->core, it->kind);
+    if (p)
+        rtn__pairs_prefetch(p, it->a, it->b, it->c);
+}
+
 void rtn__core_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)
 {
     rtn_fen *f = fen_of(&ctx->core, it->kind);

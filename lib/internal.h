@@ -94,6 +94,7 @@ int rtn__pairs_reserve(rtn_mem *m, rtn_pairs *p, uint32_t extra);
 /* Whether `extra` new keys fit without growing: a caller adding at most
  * `extra` keys need not find out how many are new. */
 int rtn__pairs_fits(const rtn_pairs *p, uint32_t extra);
+void rtn__pairs_prefetch(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c);
 /* Must have been reserved when the key may be new. */
 void rtn__pairs_add(rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c, int64_t d);
 int rtn__pairs_has(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c);
@@ -309,6 +310,8 @@ int rtn__journey_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__revenue_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 void rtn__core_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
+/* Ask for the memory an item's apply will touch (pair store slots). */
+void rtn__core_prefetch(rtn_ctx *ctx, const rtn_citem *it);
 void rtn__engage_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
 void rtn__journey_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
 void rtn__revenue_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);

@@ -23,6 +23,12 @@ static rtn_pslot *find_slot(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t
     }
 }
 
+void rtn__pairs_prefetch(const rtn_pairs *p, uint32_t a, uint32_t b, uint32_t c)
+{
+    if (p->cap)
+        RTN_PREFETCH(&p->s[(uint32_t)key_hash(a, b, c) & (p->cap - 1)]);
+}
+
 int rtn__pairs_fits(const rtn_pairs *p, uint32_t extra)
 {
     return p->cap != 0 && (uint64_t)p->used + extra <= (uint64_t)p->cap / 4 * 3;

@@ -398,8 +398,12 @@ static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char
         size_t m = c->n - i < BLOCK_ROWS ? c->n - i : BLOCK_ROWS, done = 0;
         for (j = 0; j < m; j++) {
             size_t at = i + j;
-            if (at + AHEAD_ROW < c->n)
-                PREFETCH(&c->ev[c->key[at + AHEAD_ROW] & 0xffffffffu]);
+            if (at + AHEAD_ROW < c->n) {
+                /* A row may straddle two cache lines. */
+                const char *a = (const char *)&c->ev[c->key[at + AHEAD_ROW] & 0xffffffffu];
+                PREFETCH(a);
+                PREFETCH(a + sizeof(rtn_event) - 1);
+            }
             c->blk[j] = c->ev[c->key[at] & 0xffffffffu];
         }
         while (done < m) {
