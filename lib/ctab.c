@@ -106,7 +106,7 @@ static int key_eq(const rtn_ctab *t, const rtn_cust *c, const rtn_ckey *k)
     if (k->s == NULL)
         return !(rtn__cust_flags(c) & RTN_CF_STRID) && c->key == k->id;
     return (rtn__cust_flags(c) & RTN_CF_STRID) && rtn__cust_idlen(t, c) == k->len &&
-           memcmp(t->ids.p + c->key, k->s, k->len) == 0;
+           rtn__bytes_eq(t->ids.p + c->key, k->s, k->len);
 }
 
 int rtn__ctab_is(const rtn_ctab *t, uint32_t ci, const rtn_ckey *k)

@@ -11,8 +11,22 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define RTN_UNUSED(x) ((void)(x))
+/* Byte equality for ids, which are short: a loop costs less than a call. */
+static inline int rtn__bytes_eq(const void *a, const void *b, size_t n)
+{
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    size_t i;
+    if (n > 32)
+        return memcmp(a, b, n) == 0;
+    for (i = 0; i < n; i++)
+        if (x[i] != y[i])
+            return 0;
+    return 1;
+}
+
 #if defined(__GNUC__)
 #define RTN_PREFETCH(p) __builtin_prefetch(p)
 #else
@@ -309,6 +323,15 @@ int rtn__engage_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__journey_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__revenue_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
+/* Batch look-ahead (push.c): for an event of customer ci, ask for a
+ * module's index slot and return it + 1 (0: nothing asked); later ask for
+ * the record in that slot. Hints only: nothing is changed. */
+uint32_t rtn__engage_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
+void rtn__engage_ahead2(const rtn_ctx *ctx, uint32_t slot1);
+uint32_t rtn__journey_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
+void rtn__journey_ahead2(const rtn_ctx *ctx, uint32_t slot1);
+uint32_t rtn__revenue_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
+void rtn__revenue_ahead2(const rtn_ctx *ctx, uint32_t slot1);
 void rtn__core_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
 /* Ask for the memory an item's apply will touch (pair store slots). */
 void rtn__core_prefetch(rtn_ctx *ctx, const rtn_citem *it);

@@ -461,6 +461,40 @@ static int is_journey_event(int type)
     return type >= RTN_EV_PAGE_VIEW;
 }
 
+/* Look-ahead for batches (push.c): a cart or contact event of a known
+ * customer asks for its object's index slot, returned + 1 (0: none). */
+uint32_t rtn__journey_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
+{
+    const rtn_journey *j = ctx->journey;
+    uint32_t kind, slot;
+    okey k;
+    if (j == NULL || j->oicap == 0 || (ev->ref_str && ev->ref_len > RTN_ID_MAX))
+        return 0;
+    switch (ev->type) {
+    case RTN_EV_CART_CREATE:
+    case RTN_EV_CART_CHECKOUT: kind = OBJ_CART; break;
+    case RTN_EV_CONTACT_OPEN:
+    case RTN_EV_CONTACT_RESOLVE:
+    case RTN_EV_CONTACT_ABANDON: kind = OBJ_CONTACT; break;
+    default: return 0;
+    }
+    okey_make(&k, ci, kind, ev);
+    slot = (uint32_t)k.hash & (j->oicap - 1);
+    RTN_PREFETCH(&j->oidx[slot]);
+    return slot + 1;
+}
+
+/* Then the object the slot names. */
+void rtn__journey_ahead2(const rtn_ctx *ctx, uint32_t slot1)
+{
+    const rtn_journey *j = ctx->journey;
+    uint32_t v;
+    if (j == NULL || slot1 == 0 || slot1 > j->oicap)
+        return;
+    if ((v = j->oidx[slot1 - 1]) != 0)
+        RTN_PREFETCH(&j->obj[v - 1]);
+}
+
 int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
 {
     rtn_journey *j;

@@ -276,11 +276,13 @@ int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
 /* A batch looks ahead. LA_ID events before its turn, an event's customer
  * id bytes are requested; LA_HASH before, they are hashed and the index
  * slot requested; LA_SLOT before, the slot is read and the customer's
- * record requested; LA_REC before, the record is read and its last entries
- * and id bytes requested. By its turn, the event's lookup and entry search
- * find their memory in the cache instead of waiting for it one miss after
- * another. It is all hints: nothing is changed, and an event whose
- * customer is the previous event's needs none. */
+ * record requested, with the index slot of the module state the event's
+ * type looks up (a feature's use, a cart or contact, a subscriber); LA_REC
+ * before, the record is read and its last entries and id bytes requested,
+ * with the module state the slot names. By its turn, the event finds its
+ * memory in the cache instead of waiting for it one miss after another.
+ * It is all hints: nothing is changed. An event of the previous event's
+ * customer needs no lookup of its own. */
 #define LA_ID 16
 #define LA_HASH 12
 #define LA_SLOT 8
@@ -296,9 +298,11 @@ static void la_id(const rtn_event *ev)
 typedef struct la_slot {
     rtn_ckey key;
     const uint64_t *ent; /* the last entry asked for */
-    uint32_t rec; /* record + 1, 0: none known */
-    int valid;    /* key holds the event's customer */
-    int hashed;   /* and its hash */
+    uint32_t rec;   /* record + 1, 0: none known */
+    uint32_t mslot; /* a module's index slot + 1 asked for, 0: none */
+    int mod;        /* which module: the event's type */
+    int valid;      /* key holds the event's customer */
+    int hashed;     /* and its hash */
 } la_slot;
 
 static const rtn_event *batch_at(const rtn_event *evs, size_t i)
@@ -318,7 +322,7 @@ static void la_hash(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, siz
         return;
     /* The previous event's customer: its lookup serves this one. */
     if (prev && prev->len == s->key.len && prev->id == s->key.id && (prev->s == NULL) == (s->key.s == NULL) &&
-        (prev->s == s->key.s || memcmp(prev->s, s->key.s, s->key.len) == 0))
+        (prev->s == s->key.s || rtn__bytes_eq(prev->s, s->key.s, s->key.len)))
         return;
     key_hash(&s->key);
     s->hashed = 1;
@@ -326,23 +330,38 @@ static void la_hash(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, siz
         RTN_PREFETCH(&t->idx[(uint32_t)s->key.hash & (t->icap - 1)]);
 }
 
-static void la_slot_read(la_slot *s, const rtn_ctx *ctx)
+/* The customer's record (an event of the previous event's customer takes
+ * its record), then the module state the event's type will look up. */
+static void la_slot_read(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, size_t j)
 {
+    la_slot *s = &ring[j % LA_RING];
     const rtn_ctab *t = &ctx->cust;
-    uint64_t tag = s->key.hash & UINT64_C(0xffffffff00000000);
-    uint32_t mask, i;
-    if (!s->hashed || t->icap == 0)
-        return;
-    mask = t->icap - 1;
-    for (i = (uint32_t)s->key.hash & mask;; i = (i + 1) & mask) {
-        uint64_t v = t->idx[i];
-        if ((uint32_t)v == 0)
-            return;
-        if ((v & UINT64_C(0xffffffff00000000)) == tag) {
-            s->rec = (uint32_t)v;
-            RTN_PREFETCH(&t->c[s->rec - 1]);
-            return;
+    const rtn_event *ev = batch_at(evs, j);
+    s->mod = 0;
+    s->mslot = 0;
+    if (s->hashed && t->icap) {
+        uint64_t tag = s->key.hash & UINT64_C(0xffffffff00000000);
+        uint32_t mask = t->icap - 1, i;
+        for (i = (uint32_t)s->key.hash & mask;; i = (i + 1) & mask) {
+            uint64_t v = t->idx[i];
+            if ((uint32_t)v == 0)
+                break;
+            if ((v & UINT64_C(0xffffffff00000000)) == tag) {
+                s->rec = (uint32_t)v;
+                RTN_PREFETCH(&t->c[s->rec - 1]);
+                break;
+            }
         }
+    } else if (s->valid && !s->hashed && j > 0) {
+        s->rec = ring[(j - 1) % LA_RING].rec;
+    }
+    if (s->rec == 0)
+        return;
+    s->mod = ev->type;
+    switch (ev->type) {
+    case RTN_EV_FEATURE: s->mslot = rtn__engage_ahead(ctx, ev, s->rec - 1); break;
+    case RTN_EV_SUBSCRIPTION: s->mslot = rtn__revenue_ahead(ctx, ev, s->rec - 1); break;
+    default: s->mslot = rtn__journey_ahead(ctx, ev, s->rec - 1); break;
     }
 }
 
@@ -352,7 +371,15 @@ static void la_rec_read(la_slot *s, const rtn_ctx *ctx)
 {
     const rtn_ctab *t = &ctx->cust;
     const rtn_cust *c;
-    if (s->rec == 0 || s->rec > t->n)
+    if (s->mslot) {
+        if (s->mod == RTN_EV_FEATURE)
+            rtn__engage_ahead2(ctx, s->mslot);
+        else if (s->mod == RTN_EV_SUBSCRIPTION)
+            rtn__revenue_ahead2(ctx, s->mslot);
+        else
+            rtn__journey_ahead2(ctx, s->mslot);
+    }
+    if (!s->hashed || s->rec == 0 || s->rec > t->n)
         return;
     c = &t->c[s->rec - 1];
     s->ent = c->n ? c->ent + c->n - 1 : NULL;
@@ -381,7 +408,7 @@ int rtn_push_batch(rtn_ctx *ctx, const rtn_event *evs, size_t n, size_t *accepte
     for (j = 0; j < n && j < LA_HASH; j++)
         la_hash(ring, ctx, evs, j);
     for (j = 0; j < n && j < LA_SLOT; j++)
-        la_slot_read(&ring[j % LA_RING], ctx);
+        la_slot_read(ring, ctx, evs, j);
     for (j = 0; j < n && j < LA_REC; j++)
         la_rec_read(&ring[j % LA_RING], ctx);
     for (j = LA_HASH; j < n && j < LA_ID; j++)
@@ -393,7 +420,7 @@ int rtn_push_batch(rtn_ctx *ctx, const rtn_event *evs, size_t n, size_t *accepte
         if (i + LA_HASH < n)
             la_hash(ring, ctx, evs, i + LA_HASH);
         if (i + LA_SLOT < n)
-            la_slot_read(&ring[(i + LA_SLOT) % LA_RING], ctx);
+            la_slot_read(ring, ctx, evs, i + LA_SLOT);
         if (i + LA_REC < n)
             la_rec_read(&ring[(i + LA_REC) % LA_RING], ctx);
         if ((rc = push_one(ctx, batch_at(evs, i), s->hashed ? &s->key : NULL)))

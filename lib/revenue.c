@@ -456,6 +456,30 @@ static rtn_revenue *rev_get(rtn_ctx *ctx)
     return ctx->revenue;
 }
 
+/* Look-ahead for batches (push.c): a subscription event of a known
+ * customer asks for its record's index slot, returned + 1 (0: none). */
+uint32_t rtn__revenue_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
+{
+    const rtn_revenue *r = ctx->revenue;
+    uint32_t slot;
+    if (r == NULL || r->icap == 0 || ev->type != RTN_EV_SUBSCRIPTION)
+        return 0;
+    slot = hash_ci(ci) & (r->icap - 1);
+    RTN_PREFETCH(&r->idx[slot]);
+    return slot + 1;
+}
+
+/* Then the record the slot names. */
+void rtn__revenue_ahead2(const rtn_ctx *ctx, uint32_t slot1)
+{
+    const rtn_revenue *r = ctx->revenue;
+    uint32_t v;
+    if (r == NULL || slot1 == 0 || slot1 > r->icap)
+        return;
+    if ((v = r->idx[slot1 - 1]) != 0)
+        RTN_PREFETCH(&r->rc[v - 1]);
+}
+
 int rtn__revenue_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)
 {
     rtn_pending *p = &ctx->pend;
