@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "input.h"
 #include "retention.h"
 #include "sample.h"
@@ -1057,6 +1058,8 @@ static int cmd_analyse(int argc, char **argv, int is_series)
     run r;
     rtn_ctx *ctx = NULL;
     rtn_stats st;
+    rtn_config cfg;
+    arena *ar = NULL;
     int rc;
     int64_t from, to;
     memset(&o, 0, sizeof(o));
@@ -1073,19 +1076,21 @@ static int cmd_analyse(int argc, char **argv, int is_series)
                     r.seconds > 0 ? (double)r.rows / r.seconds : 0.0);
         goto out;
     }
+    /* The context's memory comes from the tool's arena when the system
+     * gives it one (see arena.h), else from malloc. */
+    ar = arena_new();
+    rtn_config_init(&cfg, RTN_CONFIG_VERSION);
+    arena_hooks(ar, &cfg.allocator);
+    cfg.inactivity_days = o.inactivity_days;
     if (o.load) {
-        int lrc = rtn_snapshot_load_file(&ctx, NULL, o.load);
+        int lrc = rtn_snapshot_load_file(&ctx, &cfg, o.load);
         if (lrc != RTN_OK) {
             fprintf(stderr, "%s: cannot load state %s: %s\n", prog, o.load, rtn_strerror(lrc));
             rc = lrc == RTN_ENOMEM ? EX_FAIL : EX_IO;
             goto out;
         }
     } else {
-        rtn_config cfg;
-        int crc;
-        rtn_config_init(&cfg, RTN_CONFIG_VERSION);
-        cfg.inactivity_days = o.inactivity_days;
-        crc = rtn_ctx_new(&ctx, &cfg);
+        int crc = rtn_ctx_new(&ctx, &cfg);
         if (crc != RTN_OK) {
             fprintf(stderr, "%s: cannot create a context: %s\n", prog, rtn_strerror(crc));
             rc = EX_FAIL;
@@ -1130,6 +1135,7 @@ static int cmd_analyse(int argc, char **argv, int is_series)
     }
 out:
     rtn_ctx_free(ctx);
+    arena_free(ar);
     free(o.files);
     return rc;
 }

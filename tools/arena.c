@@ -1,0 +1,190 @@
+/*
+ * arena.c: size classes carved from one address range (see arena.h).
+ *
+ * The range is reserved once without committing memory; the kernel
+ * supplies pages as they are first touched, huge ones where it can. It is
+ * cut into 64 KiB spans, each serving one size class from its first use,
+ * with a byte per span naming the class, so a free needs no header. A
+ * class keeps a list of freed blocks, threaded through the blocks.
+ */
+#define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, MAP_NORESERVE, madvise */
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define SPAN ((size_t)64 * 1024) /* also the largest block of a class */
+#define NCLASS 48
+#define HUGE_PAGE ((size_t)2 * 1024 * 1024)
+
+struct arena {
+    char *base, *top, *end; /* the range, aligned to HUGE_PAGE; spans below top are in use */
+    size_t len;             /* bytes mapped (from map) */
+    char *map;
+    unsigned char *span_class; /* class of each span */
+    char *cur[NCLASS], *cur_end[NCLASS]; /* the span a class carves from */
+    void *free_list[NCLASS];
+    size_t size[NCLASS];
+};
+
+/* Classes: 16 to 256 bytes by 16, then four per doubling up to 64 KiB. */
+static unsigned class_of(size_t n)
+{
+    unsigned e = 15;
+    size_t base;
+    if (n <= 256)
+        return n == 0 ? 0 : (unsigned)((n + 15) / 16 - 1);
+    while (((size_t)1 << e) > n - 1)
+        e--;
+    base = (size_t)1 << e;
+    return 16 + (e - 8) * 4 + (unsigned)((n - 1 - base) / (base / 4));
+}
+
+static void huge_hint(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t b = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+arena *arena_new(void)
+{
+    static const size_t tries[] = {(size_t)1 << 34, (size_t)1 << 32, (size_t)1 << 30};
+    arena *a;
+    size_t i, k;
+    if (sizeof(size_t) < 8 || (a = calloc(1, sizeof(*a))) == NULL)
+        return NULL;
+    for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+        void *m = mmap(NULL, tries[i] + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m != MAP_FAILED) {
+            a->map = m;
+            a->len = tries[i] + HUGE_PAGE;
+            break;
+        }
+    }
+    if (a->map == NULL) {
+        free(a);
+        return NULL;
+    }
+    a->base = (char *)(((uintptr_t)a->map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    a->top = a->base;
+    a->end = a->base + (a->len - HUGE_PAGE);
+    a->span_class = calloc((size_t)(a->end - a->base) / SPAN, 1);
+    if (a->span_class == NULL) {
+        munmap(a->map, a->len);
+        free(a);
+        return NULL;
+    }
+    huge_hint(a->base, (size_t)(a->end - a->base));
+    for (k = 0; k < NCLASS; k++)
+        a->size[k] = k < 16 ? (k + 1) * 16
+                            : ((size_t)256 << ((k - 16) / 4)) / 4 * (4 + (k - 16) % 4 + 1);
+    return a;
+}
+
+void arena_free(arena *a)
+{
+    if (a == NULL)
+        return;
+    munmap(a->map, a->len);
+    free(a->span_class);
+    free(a);
+}
+
+size_t arena_used(const arena *a)
+{
+    return a ? (size_t)(a->top - a->base) : 0;
+}
+
+static int owns(const arena *a, const void *p)
+{
+    return (const char *)p >= a->base && (const char *)p < a->top;
+}
+
+static void *arena_malloc(size_t n, void *user)
+{
+    arena *a = user;
+    unsigned k;
+    void *p;
+    if (n > SPAN) {
+        /* Large arrays (record tables, indexes) stay with malloc, hinted too. */
+        p = malloc(n);
+        if (p && n >= 2 * HUGE_PAGE)
+            huge_hint(p, n);
+        return p;
+    }
+    k = class_of(n);
+    if ((p = a->free_list[k]) != NULL) {
+        memcpy(&a->free_list[k], p, sizeof(void *));
+        return p;
+    }
+    if ((size_t)(a->cur_end[k] - a->cur[k]) < a->size[k]) {
+        if ((size_t)(a->end - a->top) < SPAN)
+            return malloc(n); /* the range is used up */
+        a->span_class[(size_t)(a->top - a->base) / SPAN] = (unsigned char)k;
+        a->cur[k] = a->top;
+        a->cur_end[k] = a->top + SPAN / a->size[k] * a->size[k];
+        a->top += SPAN;
+    }
+    p = a->cur[k];
+    a->cur[k] += a->size[k];
+    return p;
+}
+
+static void arena_release(void *p, void *user)
+{
+    arena *a = user;
+    unsigned k;
+    if (p == NULL)
+        return;
+    if (!owns(a, p)) {
+        free(p);
+        return;
+    }
+    k = a->span_class[(size_t)((char *)p - a->base) / SPAN];
+    memcpy(p, &a->free_list[k], sizeof(void *));
+    a->free_list[k] = p;
+}
+
+static void *arena_realloc(void *p, size_t n, void *user)
+{
+    arena *a = user;
+    size_t have;
+    void *q;
+    if (p == NULL)
+        return arena_malloc(n, a);
+    if (!owns(a, p)) {
+        q = realloc(p, n);
+        if (q && n >= 2 * HUGE_PAGE)
+            huge_hint(q, n);
+        return q;
+    }
+    have = a->size[a->span_class[(size_t)((char *)p - a->base) / SPAN]];
+    if (n <= have && (n > have / 2 || have <= 16))
+        return p;
+    if ((q = arena_malloc(n, a)) == NULL)
+        return NULL;
+    memcpy(q, p, n < have ? n : have);
+    arena_release(p, a);
+    return q;
+}
+
+void arena_hooks(arena *a, rtn_allocator *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (a == NULL)
+        return;
+    out->malloc_fn = arena_malloc;
+    out->realloc_fn = arena_realloc;
+    out->free_fn = arena_release;
+    out->user = a;
+}
