@@ -171,44 +171,85 @@ static rtn_citem *item(rtn_citem *it, uint32_t kind, uint32_t a, uint32_t b)
     return it + 1;
 }
 
-/* Items of one table: by first acquisition, the cohort per[0] only;
- * recurring, every active period, each followed for RTN_COHORT_RECURRING_MAX
- * periods. The list is grown once and filled in place (this runs twice per
- * event of the customer). */
+/* Items of one table: by first acquisition, the cohort per[0] only, a cell
+ * item per active period; recurring, every active period, each followed
+ * for RTN_COHORT_RECURRING_MAX (64) periods, as one item per row whose b
+ * and c hold the 64-bit mask of its active offsets (a row's cells change
+ * together, and a customer active in n periods makes n items, not about
+ * 32 n). The list is grown once and filled in place. */
 static int gen_table(rtn_ctx *ctx, rtn_clist *out, uint32_t tab, const uint32_t *per,
                      uint32_t np, int recurring)
 {
     uint32_t k0 = K_TAB + 2 * tab, i, j, end = 0, rows = recurring ? np : 1;
     uint32_t last = per[np - 1];
-    uint64_t cells = 0, need;
+    uint64_t need = (uint64_t)out->n + rows + (recurring ? rows : np);
     rtn_citem *it;
-    if (!recurring) {
-        cells = np;
-    } else {
-        for (i = 0; i < np; i++) {
-            while (end < np && per[end] - per[i] < RTN_COHORT_RECURRING_MAX)
-                end++;
-            cells += end - i;
-        }
-    }
-    need = (uint64_t)out->n + rows + cells;
     if (need > UINT32_MAX ||
         rtn__grow(&ctx->mem, (void **)&out->v, &out->cap, (uint32_t)need, sizeof(rtn_citem)))
         return RTN_ENOMEM;
     it = out->v + out->n;
-    for (i = 0, end = 0; i < rows; i++) {
-        if (!recurring)
-            end = np;
-        else
+    if (!recurring) {
+        for (j = 0; j < np; j++)
+            it = item(it, k0, per[0], per[j] - per[0]);
+    } else {
+        for (i = 0; i < np; i++) {
+            uint64_t mask = 0;
             while (end < np && per[end] - per[i] < RTN_COHORT_RECURRING_MAX)
                 end++;
-        for (j = i; j < end; j++)
-            it = item(it, k0, per[i], per[j] - per[i]);
+            for (j = i; j < end; j++)
+                mask |= UINT64_C(1) << (per[j] - per[i]);
+            it = item(it, k0, per[i], (uint32_t)mask);
+            it[-1].c = (uint32_t)(mask >> 32);
+        }
     }
     for (i = 0; i < rows; i++)
         it = item(it, k0 + 1, per[i], last - per[i]);
     out->n = (uint32_t)need;
     return RTN_OK;
+}
+
+/* Cell items of the recurring tables carry a mask of offsets. */
+static int is_mask(uint32_t kind)
+{
+    return kind == K_TAB + 2 * (TAB_RECUR + TAB_WEEK) || kind == K_TAB + 2 * (TAB_RECUR + TAB_MONTH);
+}
+
+static uint64_t mask_of(const rtn_citem *it)
+{
+    return (uint64_t)it->c << 32 | it->b;
+}
+
+static uint32_t low_bit(uint64_t m)
+{
+#if defined(__GNUC__)
+    return (uint32_t)__builtin_ctzll(m);
+#else
+    uint32_t k = 0;
+    while (!(m & 1)) {
+        m >>= 1;
+        k++;
+    }
+    return k;
+#endif
+}
+
+static uint32_t high_bit(uint64_t m)
+{
+#if defined(__GNUC__)
+    return 63u - (uint32_t)__builtin_clzll(m);
+#else
+    uint32_t k = 63;
+    while (!(m >> k))
+        k--;
+    return k;
+#endif
+}
+
+/* Add sign to the cells of a mask item's row. */
+static void add_mask(int64_t *v, uint64_t m, int64_t sign)
+{
+    for (; m; m &= m - 1)
+        v[low_bit(m)] += sign;
 }
 
 int rtn__cohort_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
@@ -278,7 +319,7 @@ int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
         if (it->kind < K_LLAST) {
             /* One reservation per row: items of a (kind, cohort) are
              * together, and the row grows to their largest offset. */
-            uint32_t t = (it->kind - K_TAB) / 2, bmax = it->b;
+            uint32_t t = (it->kind - K_TAB) / 2, bmax = is_mask(it->kind) ? high_bit(mask_of(it)) : it->b;
             while (i + 1 < n && items[i + 1].kind == it->kind && items[i + 1].a == it->a) {
                 i++;
                 if (items[i].b > bmax)
@@ -308,8 +349,11 @@ void rtn__cohort_apply_run(rtn_ctx *ctx, const rtn_citem *it, uint32_t n, int64_
         uint32_t kind = it[i].kind, a = it[i].a;
         coh_row *r = row_of(&co->tab[(kind - K_TAB) / 2], a);
         int64_t *v = r->v + ((kind - K_TAB) & 1u) * r->cap;
-        for (; i < n && it[i].kind == kind && it[i].a == a; i++)
-            v[it[i].b] += sign;
+        if (is_mask(kind))
+            add_mask(v, mask_of(&it[i++]), sign);
+        else
+            for (; i < n && it[i].kind == kind && it[i].a == a; i++)
+                v[it[i].b] += sign;
     }
     for (; i < n; i++)
         rtn__cohort_apply(ctx, &it[i], sign);
@@ -320,7 +364,10 @@ void rtn__cohort_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)
     struct rtn_cohort *co = ctx->cohort; /* allocated by gen */
     if (it->kind < K_LLAST) {
         coh_row *r = row_of(&co->tab[(it->kind - K_TAB) / 2], it->a);
-        r->v[((it->kind - K_TAB) & 1u) * r->cap + it->b] += sign;
+        if (is_mask(it->kind))
+            add_mask(r->v, mask_of(it), sign);
+        else
+            r->v[((it->kind - K_TAB) & 1u) * r->cap + it->b] += sign;
     } else if (it->kind == K_LLAST) {
         rtn__fen_add(&co->llast, it->a, sign);
     } else {
