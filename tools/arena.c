@@ -5,7 +5,10 @@
  * supplies pages as they are first touched, huge ones where it can. It is
  * cut into 64 KiB spans, each serving one size class from its first use,
  * with a byte per span naming the class, so a free needs no header. A
- * class keeps a list of freed blocks, threaded through the blocks.
+ * class keeps a list of freed blocks, threaded through the blocks. A
+ * larger block takes whole spans, its span count kept at its first span;
+ * a freed one gives its pages back to the system and is reused by a block
+ * of the same span count.
  */
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, MAP_NORESERVE, madvise */
 #include "arena.h"
@@ -18,12 +21,17 @@
 #define SPAN ((size_t)64 * 1024) /* also the largest block of a class */
 #define NCLASS 48
 #define HUGE_PAGE ((size_t)2 * 1024 * 1024)
+#define LARGE 255             /* span class of the first span of a large block */
+#define NFREE 256             /* freed large blocks kept for reuse */
 
 struct arena {
     char *base, *top, *end; /* the range, aligned to HUGE_PAGE; spans below top are in use */
     size_t len;             /* bytes mapped (from map) */
     char *map;
     unsigned char *span_class; /* class of each span */
+    uint32_t *span_run;        /* spans of a large block, at its first span */
+    char *run_free[NFREE];     /* freed large blocks, their pages given back */
+    size_t nrun_free;
     char *cur[NCLASS], *cur_end[NCLASS]; /* the span a class carves from */
     void *free_list[NCLASS];
     size_t size[NCLASS];
@@ -79,7 +87,10 @@ arena *arena_new(void)
     a->top = a->base;
     a->end = a->base + (a->len - HUGE_PAGE);
     a->span_class = calloc((size_t)(a->end - a->base) / SPAN, 1);
-    if (a->span_class == NULL) {
+    a->span_run = calloc((size_t)(a->end - a->base) / SPAN, sizeof(uint32_t));
+    if (a->span_class == NULL || a->span_run == NULL) {
+        free(a->span_class);
+        free(a->span_run);
         munmap(a->map, a->len);
         free(a);
         return NULL;
@@ -97,6 +108,7 @@ void arena_free(arena *a)
         return;
     munmap(a->map, a->len);
     free(a->span_class);
+    free(a->span_run);
     free(a);
 }
 
@@ -110,18 +122,52 @@ static int owns(const arena *a, const void *p)
     return (const char *)p >= a->base && (const char *)p < a->top;
 }
 
+static size_t span_of(const arena *a, const void *p)
+{
+    return (size_t)((const char *)p - a->base) / SPAN;
+}
+
+/* A block of whole spans (record tables, indexes, pair stores): a freed
+ * one of the same span count, else fresh spans, else malloc. */
+static void *large_malloc(arena *a, size_t n)
+{
+    size_t k = (n + SPAN - 1) / SPAN, i;
+    void *p;
+    for (i = a->nrun_free; i-- > 0;)
+        if (a->span_run[span_of(a, a->run_free[i])] == k) {
+            p = a->run_free[i];
+            a->run_free[i] = a->run_free[--a->nrun_free];
+            return p;
+        }
+    if (k > (size_t)(a->end - a->top) / SPAN || k > UINT32_MAX)
+        return malloc(n);
+    p = a->top;
+    a->span_class[span_of(a, p)] = LARGE;
+    a->span_run[span_of(a, p)] = (uint32_t)k;
+    a->top += k * SPAN;
+    return p;
+}
+
+/* A freed large block gives its pages back (a block grown by doubling
+ * leaves its old copy behind) and waits for a block of its span count. */
+static void large_free(arena *a, char *p)
+{
+    size_t k = a->span_run[span_of(a, p)];
+#ifdef MADV_DONTNEED
+    madvise(p, k * SPAN, MADV_DONTNEED);
+#endif
+    if (a->nrun_free == NFREE)
+        a->run_free[0] = a->run_free[--a->nrun_free]; /* forget the oldest */
+    a->run_free[a->nrun_free++] = p;
+}
+
 static void *arena_malloc(size_t n, void *user)
 {
     arena *a = user;
     unsigned k;
     void *p;
-    if (n > SPAN) {
-        /* Large arrays (record tables, indexes) stay with malloc, hinted too. */
-        p = malloc(n);
-        if (p && n >= 2 * HUGE_PAGE)
-            huge_hint(p, n);
-        return p;
-    }
+    if (n > SPAN)
+        return large_malloc(a, n);
     k = class_of(n);
     if ((p = a->free_list[k]) != NULL) {
         memcpy(&a->free_list[k], p, sizeof(void *));
@@ -130,7 +176,7 @@ static void *arena_malloc(size_t n, void *user)
     if ((size_t)(a->cur_end[k] - a->cur[k]) < a->size[k]) {
         if ((size_t)(a->end - a->top) < SPAN)
             return malloc(n); /* the range is used up */
-        a->span_class[(size_t)(a->top - a->base) / SPAN] = (unsigned char)k;
+        a->span_class[span_of(a, a->top)] = (unsigned char)k;
         a->cur[k] = a->top;
         a->cur_end[k] = a->top + SPAN / a->size[k] * a->size[k];
         a->top += SPAN;
@@ -140,19 +186,30 @@ static void *arena_malloc(size_t n, void *user)
     return p;
 }
 
+/* Bytes usable in an arena block. */
+static size_t usable(const arena *a, const void *p)
+{
+    size_t s = span_of(a, p);
+    return a->span_class[s] == LARGE ? (size_t)a->span_run[s] * SPAN : a->size[a->span_class[s]];
+}
+
 static void arena_release(void *p, void *user)
 {
     arena *a = user;
-    unsigned k;
+    size_t s;
     if (p == NULL)
         return;
     if (!owns(a, p)) {
         free(p);
         return;
     }
-    k = a->span_class[(size_t)((char *)p - a->base) / SPAN];
-    memcpy(p, &a->free_list[k], sizeof(void *));
-    a->free_list[k] = p;
+    s = span_of(a, p);
+    if (a->span_class[s] == LARGE) {
+        large_free(a, p);
+        return;
+    }
+    memcpy(p, &a->free_list[a->span_class[s]], sizeof(void *));
+    a->free_list[a->span_class[s]] = p;
 }
 
 static void *arena_realloc(void *p, size_t n, void *user)
@@ -162,13 +219,9 @@ static void *arena_realloc(void *p, size_t n, void *user)
     void *q;
     if (p == NULL)
         return arena_malloc(n, a);
-    if (!owns(a, p)) {
-        q = realloc(p, n);
-        if (q && n >= 2 * HUGE_PAGE)
-            huge_hint(q, n);
-        return q;
-    }
-    have = a->size[a->span_class[(size_t)((char *)p - a->base) / SPAN]];
+    if (!owns(a, p))
+        return realloc(p, n);
+    have = usable(a, p);
     if (n <= have && (n > have / 2 || have <= 16))
         return p;
     if ((q = arena_malloc(n, a)) == NULL)

@@ -1,9 +1,10 @@
 /*
- * arena.h: the tool's allocator for its context. Blocks of up to 64 KiB
- * come in size classes from one large address range that the kernel may
- * back with huge pages (fewer address-translation misses on a context of
- * hundreds of megabytes); larger blocks come from malloc. Freed blocks are
- * reused by their class, not returned to the system: the tool runs once.
+ * arena.h: the tool's allocator for its context. Blocks come from one
+ * large address range that the kernel may back with huge pages (fewer
+ * address-translation misses on a context of hundreds of megabytes): up
+ * to 64 KiB in size classes, larger ones in whole 64 KiB spans. Freed
+ * blocks are reused, not returned to the system: the tool runs once. When
+ * the range is used up, blocks come from malloc.
  * Not thread-safe: one arena serves one context on one thread.
  */
 #ifndef RTN_TOOL_ARENA_H
