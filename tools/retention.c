@@ -219,38 +219,55 @@ typedef struct chunk {
     size_t nb, bcap;
     row_msg *msg;
     size_t nmsg, mcap;
+    rtn_allocator al; /* where the arrays come from (the arena when there is one) */
 } chunk;
+
+static void *chunk_alloc(chunk *c, size_t n)
+{
+    return c->al.malloc_fn ? c->al.malloc_fn(n, c->al.user) : malloc(n);
+}
+
+static void chunk_release(chunk *c, void *p)
+{
+    if (c->al.free_fn)
+        c->al.free_fn(p, c->al.user);
+    else
+        free(p);
+}
 
 static void chunk_free(chunk *c)
 {
     size_t i;
     for (i = 0; i < c->nmsg; i++)
         free(c->msg[i].text);
-    free(c->ev);
-    free(c->coff);
-    free(c->roff);
-    free(c->line);
-    free(c->key);
-    free(c->tmp);
-    free(c->cnt);
-    free(c->blk);
-    free(c->bytes);
+    chunk_release(c, c->ev);
+    chunk_release(c, c->coff);
+    chunk_release(c, c->roff);
+    chunk_release(c, c->line);
+    chunk_release(c, c->key);
+    chunk_release(c, c->tmp);
+    chunk_release(c, c->cnt);
+    chunk_release(c, c->blk);
+    chunk_release(c, c->bytes);
     free(c->msg);
     memset(c, 0, sizeof(*c));
 }
 
-static int chunk_init(chunk *c, size_t cap)
+/* The arrays are large and read in hash order: from the arena (al, may be
+ * all NULL), they sit on huge pages where the system has them. */
+static int chunk_init(chunk *c, size_t cap, const rtn_allocator *al)
 {
     memset(c, 0, sizeof(*c));
+    c->al = *al;
     c->cap = cap;
-    c->ev = malloc(cap * sizeof(*c->ev));
-    c->coff = malloc(cap * sizeof(*c->coff));
-    c->roff = malloc(cap * sizeof(*c->roff));
-    c->line = malloc(cap * sizeof(*c->line));
-    c->key = malloc(cap * sizeof(*c->key));
-    c->tmp = malloc(cap * sizeof(*c->tmp));
-    c->cnt = malloc(2048 * sizeof(*c->cnt));
-    c->blk = malloc(BLOCK_ROWS * sizeof(*c->blk));
+    c->ev = chunk_alloc(c, cap * sizeof(*c->ev));
+    c->coff = chunk_alloc(c, cap * sizeof(*c->coff));
+    c->roff = chunk_alloc(c, cap * sizeof(*c->roff));
+    c->line = chunk_alloc(c, cap * sizeof(*c->line));
+    c->key = chunk_alloc(c, cap * sizeof(*c->key));
+    c->tmp = chunk_alloc(c, cap * sizeof(*c->tmp));
+    c->cnt = chunk_alloc(c, 2048 * sizeof(*c->cnt));
+    c->blk = chunk_alloc(c, BLOCK_ROWS * sizeof(*c->blk));
     if (!c->ev || !c->coff || !c->roff || !c->line || !c->key || !c->tmp || !c->cnt || !c->blk) {
         chunk_free(c);
         return -1;
@@ -267,7 +284,8 @@ static size_t chunk_bytes(chunk *c, const char *p, size_t n)
         char *q;
         while (ncap < c->nb + n)
             ncap *= 2;
-        if ((q = realloc(c->bytes, ncap)) == NULL)
+        if ((q = c->al.realloc_fn ? c->al.realloc_fn(c->bytes, ncap, c->al.user)
+                                  : realloc(c->bytes, ncap)) == NULL)
             return SIZE_MAX;
         c->bytes = q;
         c->bcap = ncap;
@@ -454,13 +472,13 @@ static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char
 /* Read every file into ctx (or only parse them when ctx is NULL). Under
  * --strict, rows are pushed one at a time, in order, so that the run stops
  * at the first bad one with nothing after it pushed. */
-static int ingest(rtn_ctx *ctx, const opts *o, run *r)
+static int ingest(rtn_ctx *ctx, const rtn_allocator *al, const opts *o, run *r)
 {
     int fi, show = !o->quiet && isatty(STDERR_FILENO), code = EX_OK;
     double t0 = now_s(), last = t0;
     rtn_event ev;
     chunk c;
-    if (chunk_init(&c, o->strict ? 1 : CHUNK_ROWS)) {
+    if (chunk_init(&c, o->strict ? 1 : CHUNK_ROWS, al)) {
         fprintf(stderr, "%s: out of memory\n", prog);
         return EX_FAIL;
     }
@@ -1069,7 +1087,9 @@ static int cmd_analyse(int argc, char **argv, int is_series)
     if (rc)
         goto out;
     if (o.parse_only) {
-        rc = ingest(NULL, &o, &r);
+        rtn_allocator none;
+        memset(&none, 0, sizeof(none));
+        rc = ingest(NULL, &none, &o, &r);
         if (!o.quiet)
             fprintf(stderr, "%s: parsed %llu rows (%llu bad) in %.3f s: %.0f rows/s\n", prog,
                     (unsigned long long)r.rows, (unsigned long long)r.bad, r.seconds,
@@ -1097,7 +1117,7 @@ static int cmd_analyse(int argc, char **argv, int is_series)
             goto out;
         }
     }
-    rc = ingest(ctx, &o, &r);
+    rc = ingest(ctx, &cfg.allocator, &o, &r);
     if (rc)
         goto out;
     if (!o.quiet && (r.bad || o.stats))
