@@ -307,6 +307,12 @@ RTN_API int rtn_push(rtn_ctx *ctx, const rtn_event *ev);
 
 /**
  * @brief Push events in order, stopping at the first failure.
+ *
+ * The same as ::rtn_push on each event in turn, only faster: while it
+ * works on one event, the library asks the memory for what the next few
+ * will touch (their customers' records and entries, feature uses, carts,
+ * contacts, subscriptions), so their cache misses overlap. Events of one
+ * customer next to each other cost least.
  * @param ctx      The context.
  * @param evs      Array of `n` events (stride: evs[0].size).
  * @param n        Number of events.
