@@ -430,26 +430,21 @@ uint32_t rtn__engage_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
 {
     const struct rtn_engage *e = ctx->engage;
     rtn_ckey k;
-    uint32_t f, slot;
+    uint32_t f;
     if (e == NULL || e->uicap == 0 || ev->type != RTN_EV_FEATURE ||
         (ev->ref_str && ev->ref_len > RTN_ID_MAX) || !feature_key(ev, &k))
         return 0;
     if ((f = feat_find(e, &k)) == NONE)
         return 0;
-    slot = (uint32_t)use_hash_of(f, ci) & (e->uicap - 1);
-    RTN_PREFETCH(&e->uidx[slot]);
-    return slot + 1;
+    return rtn__ahead_slot(e->uidx, e->uicap, use_hash_of(f, ci));
 }
 
-/* Then the use record the slot names, and where its days are kept. */
+/* Then the use record the slot names. */
 void rtn__engage_ahead2(const rtn_ctx *ctx, uint32_t slot1)
 {
     const struct rtn_engage *e = ctx->engage;
-    uint32_t v;
-    if (e == NULL || slot1 == 0 || slot1 > e->uicap)
-        return;
-    if ((v = e->uidx[slot1 - 1]) != 0)
-        RTN_PREFETCH(&e->u[v - 1]);
+    if (e)
+        rtn__ahead_record(e->uidx, e->uicap, slot1, e->u, sizeof(*e->u));
 }
 
 int rtn__engage_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)

@@ -326,6 +326,26 @@ int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 /* Batch look-ahead (push.c): for an event of customer ci, ask for a
  * module's index slot and return it + 1 (0: nothing asked); later ask for
  * the record in that slot. Hints only: nothing is changed. */
+/* Stage one of a module's look-ahead: ask for the index slot of hash in a
+ * table of cap (a power of two, not 0) slots; returns the slot + 1. */
+static inline uint32_t rtn__ahead_slot(const uint32_t *idx, uint32_t cap, uint64_t hash)
+{
+    uint32_t slot = (uint32_t)hash & (cap - 1);
+    RTN_PREFETCH(&idx[slot]);
+    return slot + 1;
+}
+
+/* Stage two of a module's look-ahead: ask for the record that index slot
+ * slot1 - 1 names (index entries are record + 1, 0 empty). */
+static inline void rtn__ahead_record(const uint32_t *idx, uint32_t cap, uint32_t slot1,
+                                     const void *recs, size_t size)
+{
+    uint32_t v;
+    if (idx == NULL || slot1 == 0 || slot1 > cap)
+        return;
+    if ((v = idx[slot1 - 1]) != 0)
+        RTN_PREFETCH((const char *)recs + (size_t)(v - 1) * size);
+}
 uint32_t rtn__engage_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
 void rtn__engage_ahead2(const rtn_ctx *ctx, uint32_t slot1);
 uint32_t rtn__journey_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);

@@ -466,7 +466,7 @@ static int is_journey_event(int type)
 uint32_t rtn__journey_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
 {
     const rtn_journey *j = ctx->journey;
-    uint32_t kind, slot;
+    uint32_t kind;
     okey k;
     if (j == NULL || j->oicap == 0 || (ev->ref_str && ev->ref_len > RTN_ID_MAX))
         return 0;
@@ -479,20 +479,15 @@ uint32_t rtn__journey_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci
     default: return 0;
     }
     okey_make(&k, ci, kind, ev);
-    slot = (uint32_t)k.hash & (j->oicap - 1);
-    RTN_PREFETCH(&j->oidx[slot]);
-    return slot + 1;
+    return rtn__ahead_slot(j->oidx, j->oicap, k.hash);
 }
 
 /* Then the object the slot names. */
 void rtn__journey_ahead2(const rtn_ctx *ctx, uint32_t slot1)
 {
     const rtn_journey *j = ctx->journey;
-    uint32_t v;
-    if (j == NULL || slot1 == 0 || slot1 > j->oicap)
-        return;
-    if ((v = j->oidx[slot1 - 1]) != 0)
-        RTN_PREFETCH(&j->obj[v - 1]);
+    if (j)
+        rtn__ahead_record(j->oidx, j->oicap, slot1, j->obj, sizeof(*j->obj));
 }
 
 int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)

@@ -461,23 +461,17 @@ static rtn_revenue *rev_get(rtn_ctx *ctx)
 uint32_t rtn__revenue_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
 {
     const rtn_revenue *r = ctx->revenue;
-    uint32_t slot;
     if (r == NULL || r->icap == 0 || ev->type != RTN_EV_SUBSCRIPTION)
         return 0;
-    slot = hash_ci(ci) & (r->icap - 1);
-    RTN_PREFETCH(&r->idx[slot]);
-    return slot + 1;
+    return rtn__ahead_slot(r->idx, r->icap, hash_ci(ci));
 }
 
 /* Then the record the slot names. */
 void rtn__revenue_ahead2(const rtn_ctx *ctx, uint32_t slot1)
 {
     const rtn_revenue *r = ctx->revenue;
-    uint32_t v;
-    if (r == NULL || slot1 == 0 || slot1 > r->icap)
-        return;
-    if ((v = r->idx[slot1 - 1]) != 0)
-        RTN_PREFETCH(&r->rc[v - 1]);
+    if (r)
+        rtn__ahead_record(r->idx, r->icap, slot1, r->rc, sizeof(*r->rc));
 }
 
 int rtn__revenue_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)
