@@ -345,15 +345,26 @@ START_TEST(save_file_replaces)
 }
 END_TEST
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* A child saves two different contexts alternately to one path in a loop;
  * the parent kills it with SIGKILL at random moments. After every kill the
- * file must load and be one of the two states. */
+ * file must load and be one of the two states. Kill delays are drawn over
+ * three times what one save of each takes here (much longer under
+ * valgrind or on a loaded machine), and rounds go on, up to a limit, until
+ * both states and a kill mid-save have been seen. */
 START_TEST(kill_during_save)
 {
     char dir[] = "/tmp/rtn-snap-XXXXXX", path[256];
     rtn_ctx *small, *big, *got;
     uint64_t dsmall, dbig, d;
-    int rounds = su_quick() ? 12 : 60, k, saw_big = 0, saw_small = 0, temps = 0;
+    int rounds = su_quick() ? 12 : 60, most = 200, k, saw_big = 0, saw_small = 0, temps = 0;
+    double t0, cycle;
     tu_rng r = {4711};
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/kill.snap", dir);
@@ -362,8 +373,11 @@ START_TEST(kill_during_save)
     dsmall = su_digest(small, FRESH_DAYS);
     dbig = su_digest(big, FRESH_DAYS);
     ck_assert(dsmall != dbig);
+    t0 = mono_s();
+    ck_assert_int_eq(rtn_snapshot_save_file(big, path), RTN_OK);
     ck_assert_int_eq(rtn_snapshot_save_file(small, path), RTN_OK);
-    for (k = 0; k < rounds; k++) {
+    cycle = mono_s() - t0;
+    for (k = 0; k < most && (k < rounds || !saw_big || !saw_small || !temps); k++) {
         struct timespec ts;
         int status;
         pid_t pid = fork();
@@ -374,8 +388,11 @@ START_TEST(kill_during_save)
                 if (rtn_snapshot_save_file(i % 2 ? small : big, path) != RTN_OK)
                     _exit(3);
         }
-        ts.tv_sec = 0;
-        ts.tv_nsec = (long)tu_below(&r, su_quick() ? 200000000u : 60000000u);
+        {
+            double wait = 3.0 * cycle * (double)tu_below(&r, 1000000u) / 1e6;
+            ts.tv_sec = (time_t)wait;
+            ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
+        }
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
