@@ -191,7 +191,10 @@ static void progress(const char *path, uint64_t rows, double t0, int final)
 /* Rows are read into chunks and pushed sorted by customer: the results do
  * not depend on the order of events, and a customer's events pushed one
  * after the other find its records in the cache. */
-#define CHUNK_ROWS 262144
+#define CHUNK_ROWS 524288
+/* A chunk is also flushed at this many bytes of ids (a row adds at most two
+ * of IN_BUF), so that offsets into them fit in 32 bits. */
+#define CHUNK_BYTES ((size_t)1 << 30)
 /* Rows are pushed in blocks of this many, gathered in hash order. */
 #define BLOCK_ROWS 1024
 
@@ -207,9 +210,19 @@ typedef struct row_msg {
     char *text;
 } row_msg;
 
+/* A parsed row, kept compact: a chunk holds many, read in hash order. The
+ * reader gives every id as bytes (never a numeric id), copied to the
+ * chunk's bytes. */
+typedef struct crow {
+    int64_t time, quantity;
+    double value;
+    uint32_t coff, clen; /* the customer id's bytes */
+    uint32_t roff, rlen; /* the ref's bytes; rlen 0: no ref */
+    int32_t type;
+} crow;
+
 typedef struct chunk {
-    rtn_event *ev;     /* string pointers are set from the offsets at flush */
-    size_t *coff, *roff; /* offsets of the customer and ref bytes (SIZE_MAX: none) */
+    crow *row;
     uint64_t *line;
     uint64_t *key, *tmp; /* sort keys: customer hash << 32 | row */
     rtn_event *blk;    /* one block of rows in sorted order */
@@ -240,9 +253,7 @@ static void chunk_free(chunk *c)
     size_t i;
     for (i = 0; i < c->nmsg; i++)
         free(c->msg[i].text);
-    chunk_release(c, c->ev);
-    chunk_release(c, c->coff);
-    chunk_release(c, c->roff);
+    chunk_release(c, c->row);
     chunk_release(c, c->line);
     chunk_release(c, c->key);
     chunk_release(c, c->tmp);
@@ -260,15 +271,13 @@ static int chunk_init(chunk *c, size_t cap, const rtn_allocator *al)
     memset(c, 0, sizeof(*c));
     c->al = *al;
     c->cap = cap;
-    c->ev = chunk_alloc(c, cap * sizeof(*c->ev));
-    c->coff = chunk_alloc(c, cap * sizeof(*c->coff));
-    c->roff = chunk_alloc(c, cap * sizeof(*c->roff));
+    c->row = chunk_alloc(c, cap * sizeof(*c->row));
     c->line = chunk_alloc(c, cap * sizeof(*c->line));
     c->key = chunk_alloc(c, cap * sizeof(*c->key));
     c->tmp = chunk_alloc(c, cap * sizeof(*c->tmp));
     c->cnt = chunk_alloc(c, 2048 * sizeof(*c->cnt));
     c->blk = chunk_alloc(c, BLOCK_ROWS * sizeof(*c->blk));
-    if (!c->ev || !c->coff || !c->roff || !c->line || !c->key || !c->tmp || !c->cnt || !c->blk) {
+    if (!c->row || !c->line || !c->key || !c->tmp || !c->cnt || !c->blk) {
         chunk_free(c);
         return -1;
     }
@@ -312,20 +321,48 @@ static int chunk_msg(chunk *c, uint64_t line, const char *text)
     return 0;
 }
 
-/* Add a parsed row (its strings are copied). */
+/* Add a parsed row (its strings are copied). The chunk is flushed before
+ * its bytes pass CHUNK_BYTES, so offsets fit in 32 bits. */
 static int chunk_add(chunk *c, const rtn_event *ev, uint64_t line)
 {
-    size_t i = c->n;
-    c->ev[i] = *ev;
-    c->coff[i] = c->roff[i] = SIZE_MAX;
-    if (ev->customer_str &&
-        (c->coff[i] = chunk_bytes(c, ev->customer_str, ev->customer_len)) == SIZE_MAX)
+    crow *r = &c->row[c->n];
+    size_t off;
+    if (ev->customer_str == NULL || ev->ref != 0)
+        return -1; /* not from the reader */
+    r->time = ev->time;
+    r->quantity = ev->quantity;
+    r->value = ev->value;
+    r->type = ev->type;
+    if ((off = chunk_bytes(c, ev->customer_str, ev->customer_len)) == SIZE_MAX)
         return -1;
-    if (ev->ref_str && (c->roff[i] = chunk_bytes(c, ev->ref_str, ev->ref_len)) == SIZE_MAX)
-        return -1;
-    c->line[i] = line;
-    c->n++;
+    r->coff = (uint32_t)off;
+    r->clen = ev->customer_len;
+    r->roff = 0;
+    r->rlen = 0;
+    if (ev->ref_str && ev->ref_len) {
+        if ((off = chunk_bytes(c, ev->ref_str, ev->ref_len)) == SIZE_MAX)
+            return -1;
+        r->roff = (uint32_t)off;
+        r->rlen = ev->ref_len;
+    }
+    c->line[c->n++] = line;
     return 0;
+}
+
+/* The event of a row, its ids pointing into the chunk's bytes. */
+static void row_event(const chunk *c, const crow *r, rtn_event *ev)
+{
+    rtn_event_init(ev, RTN_EVENT_VERSION);
+    ev->type = r->type;
+    ev->time = r->time;
+    ev->customer_str = c->bytes + r->coff;
+    ev->customer_len = r->clen;
+    if (r->rlen) {
+        ev->ref_str = c->bytes + r->roff;
+        ev->ref_len = r->rlen;
+    }
+    ev->value = r->value;
+    ev->quantity = r->quantity;
 }
 
 /* A hash of a customer id for grouping rows, 8 bytes at a time. */
@@ -352,7 +389,7 @@ static uint32_t id_hash(const char *p, size_t n)
     return (uint32_t)(h >> 32);
 }
 
-/* Set the rows' string pointers and order them by the top 22 bits of their
+/* Order the rows by the top 22 bits of their
  * customer's hash (a stable sort of c->key: two 11-bit radix passes, whose
  * counters stay in the first-level cache). Rows of one customer end up
  * together; so, rarely, do a few customers sharing those bits. */
@@ -361,15 +398,8 @@ static void chunk_sort(chunk *c)
     size_t i, *cnt = c->cnt;
     int pass;
     for (i = 0; i < c->n; i++) {
-        rtn_event *ev = &c->ev[i];
-        uint32_t h;
-        if (c->coff[i] != SIZE_MAX)
-            ev->customer_str = c->bytes + c->coff[i];
-        if (c->roff[i] != SIZE_MAX)
-            ev->ref_str = c->bytes + c->roff[i];
-        h = ev->customer_str ? id_hash(ev->customer_str, ev->customer_len)
-                             : (uint32_t)(ev->customer * UINT64_C(0x9e3779b97f4a7c15) >> 32);
-        c->key[i] = (uint64_t)h << 32 | i;
+        const crow *r = &c->row[i];
+        c->key[i] = (uint64_t)id_hash(c->bytes + r->coff, r->clen) << 32 | i;
     }
     for (pass = 0; pass < 2 && c->n > 1; pass++) {
         int shift = 42 + 11 * pass;
@@ -419,11 +449,11 @@ static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char
             size_t at = i + j;
             if (at + AHEAD_ROW < c->n) {
                 /* A row may straddle two cache lines. */
-                const char *a = (const char *)&c->ev[c->key[at + AHEAD_ROW] & 0xffffffffu];
+                const char *a = (const char *)&c->row[c->key[at + AHEAD_ROW] & 0xffffffffu];
                 PREFETCH(a);
-                PREFETCH(a + sizeof(rtn_event) - 1);
+                PREFETCH(a + sizeof(crow) - 1);
             }
-            c->blk[j] = c->ev[c->key[at] & 0xffffffffu];
+            row_event(c, &c->row[c->key[at] & 0xffffffffu], &c->blk[j]);
         }
         while (done < m) {
             size_t acc = 0;
@@ -512,7 +542,7 @@ static int ingest(rtn_ctx *ctx, const rtn_allocator *al, const opts *o, run *r)
                 break;
             }
             /* Under --strict a chunk holds one row, so a bad row ends it. */
-            if (c.n == c.cap || c.nmsg == c.cap)
+            if (c.n == c.cap || c.nmsg == c.cap || c.nb >= CHUNK_BYTES)
                 code = chunk_flush(&c, ctx, o, r, shown);
             if (show && ++tick == 65536) {
                 double t = now_s();
