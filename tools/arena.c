@@ -65,20 +65,26 @@ static void huge_hint(void *p, size_t n)
 
 arena *arena_new(void)
 {
-    static const size_t tries[] = {(size_t)1 << 34, (size_t)1 << 32, (size_t)1 << 30};
+    /* 16, 4 and 1 GiB (64-bit builds only: the range must fit in size_t). */
+    static const uint64_t tries[] = {UINT64_C(1) << 34, UINT64_C(1) << 32, UINT64_C(1) << 30};
     arena *a;
     size_t i, k;
     if (sizeof(size_t) < 8 || (a = calloc(1, sizeof(*a))) == NULL)
         return NULL;
+#if defined(MAP_ANONYMOUS) && defined(MAP_NORESERVE)
     for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-        void *m = mmap(NULL, tries[i] + HUGE_PAGE, PROT_READ | PROT_WRITE,
+        void *m = mmap(NULL, (size_t)tries[i] + HUGE_PAGE, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (m != MAP_FAILED) {
             a->map = m;
-            a->len = tries[i] + HUGE_PAGE;
+            a->len = (size_t)tries[i] + HUGE_PAGE;
             break;
         }
     }
+#else
+    (void)tries;
+    (void)i;
+#endif
     if (a->map == NULL) {
         free(a);
         return NULL;
