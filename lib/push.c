@@ -192,8 +192,8 @@ static int prepare(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *key, uint3
     return rtn__pending_prepare(ctx);
 }
 
-/* The customer key of an event whose id is valid (NULL otherwise), without
- * its hash. */
+/* The customer key of an event, without its hash; 0 when the event's id is
+ * not valid (the key is then not set). */
 static int event_key(const rtn_event *ev, rtn_ckey *key)
 {
     if (ev->customer_str && (ev->customer_len == 0 || ev->customer_len > RTN_ID_MAX))

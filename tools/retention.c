@@ -389,10 +389,10 @@ static uint32_t id_hash(const char *p, size_t n)
     return (uint32_t)(h >> 32);
 }
 
-/* Order the rows by the top 22 bits of their
- * customer's hash (a stable sort of c->key: two 11-bit radix passes, whose
- * counters stay in the first-level cache). Rows of one customer end up
- * together; so, rarely, do a few customers sharing those bits. */
+/* Order the rows by the top 22 bits of their customer's hash (a stable
+ * sort of c->key: two 11-bit radix passes, whose counters stay in the
+ * first-level cache). Rows of one customer end up together; so, rarely, do
+ * a few customers sharing those bits. */
 static void chunk_sort(chunk *c)
 {
     size_t i, *cnt = c->cnt;
@@ -434,9 +434,8 @@ static int cmp_msg(const void *a, const void *b)
 /* Push a chunk's rows (sorted by customer) and report its bad rows in line
  * order. Returns EX_OK, or the exit code that ends the run. Rows are
  * gathered block by block into sorted order, the next rows requested
- * ahead, and each block is one
- * rtn_push_batch call, which stops at a row the library refuses: the row
- * is noted and the block goes on after it. */
+ * ahead, and each block is one rtn_push_batch call, which stops at a row
+ * the library refuses: the row is noted and the block goes on after it. */
 static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char *shown)
 {
     size_t i, j;
