@@ -179,7 +179,7 @@ static void *arena_malloc(size_t n, void *user)
         memcpy(&a->free_list[k], p, sizeof(void *));
         return p;
     }
-    if ((size_t)(a->cur_end[k] - a->cur[k]) < a->size[k]) {
+    if (a->cur[k] == NULL || (size_t)(a->cur_end[k] - a->cur[k]) < a->size[k]) {
         if ((size_t)(a->end - a->top) < SPAN)
             return malloc(n); /* the range is used up */
         a->span_class[span_of(a, a->top)] = (unsigned char)k;
