@@ -151,7 +151,8 @@ static void diff_lists(rtn_clist *old, rtn_clist *nw)
 {
     uint32_t i = 0, j, ro = 0, rn = 0, on = old->n, nn = nw->n;
     uint32_t m = on < nn ? on : nn;
-    /* A customer new since the last fold has no old list: nothing to do. */
+    /* One list empty (a customer new since the last fold, or one left with
+     * no entries): the other is the whole difference. */
     if (on == 0 || nn == 0)
         return;
     while (i + 8 <= m && memcmp(old->v + i, nw->v + i, 8 * sizeof(rtn_citem)) == 0)
