@@ -215,8 +215,10 @@ static void key_hash(rtn_ckey *key)
         rtn__ckey_num(key, key->id);
 }
 
-/* `hashed`: the event's key with its hash, or NULL. */
-static int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed)
+/* `hashed`: the event's key with its hash, or NULL. `known`: the record of
+ * the event's customer when the caller knows it (the previous event of a
+ * batch had the same id), else UINT32_MAX. */
+static int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, uint32_t known)
 {
     rtn_ckey key;
     uint32_t b, ci;
@@ -227,7 +229,9 @@ static int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed)
     /* Events of one customer often come together: the last customer pushed
      * is compared first, without hashing the id. */
     event_key(ev, &key);
-    if (ctx->last_ci < ctx->cust.n && rtn__ctab_is(&ctx->cust, ctx->last_ci, &key)) {
+    if (known < ctx->cust.n) {
+        ci = known;
+    } else if (ctx->last_ci < ctx->cust.n && rtn__ctab_is(&ctx->cust, ctx->last_ci, &key)) {
         ci = ctx->last_ci;
     } else {
         if (hashed)
@@ -270,7 +274,7 @@ int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
         return RTN_EINVAL;
     if (ev == NULL)
         return rtn__fail(ctx, RTN_EINVAL, "event is NULL");
-    return push_one(ctx, ev, NULL);
+    return push_one(ctx, ev, NULL, UINT32_MAX);
 }
 
 /* A batch looks ahead. LA_ID events before its turn, an event's customer
@@ -393,6 +397,7 @@ int rtn_push_batch(rtn_ctx *ctx, const rtn_event *evs, size_t n, size_t *accepte
 {
     la_slot ring[LA_RING];
     size_t i, j;
+    uint32_t prev = UINT32_MAX; /* the record of the previous event's customer */
     int rc = RTN_OK;
     if (accepted)
         *accepted = 0;
@@ -423,8 +428,12 @@ int rtn_push_batch(rtn_ctx *ctx, const rtn_event *evs, size_t n, size_t *accepte
             la_slot_read(ring, ctx, evs, i + LA_SLOT);
         if (i + LA_REC < n)
             la_rec_read(&ring[(i + LA_REC) % LA_RING], ctx);
-        if ((rc = push_one(ctx, batch_at(evs, i), s->hashed ? &s->key : NULL)))
+        /* Valid and not hashed: the previous event's customer, whose push
+         * (it succeeded, or the batch would have stopped) found its record. */
+        if ((rc = push_one(ctx, batch_at(evs, i), s->hashed ? &s->key : NULL,
+                           s->valid && !s->hashed ? prev : UINT32_MAX)))
             break;
+        prev = ctx->pend.ci < ctx->cust.n ? ctx->pend.ci : UINT32_MAX;
     }
     if (accepted)
         *accepted = i;
