@@ -365,7 +365,12 @@ static void la_slot_read(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs
     switch (ev->type) {
     case RTN_EV_FEATURE: s->mslot = rtn__engage_ahead(ctx, ev, s->rec - 1); break;
     case RTN_EV_SUBSCRIPTION: s->mslot = rtn__revenue_ahead(ctx, ev, s->rec - 1); break;
-    default: s->mslot = rtn__journey_ahead(ctx, ev, s->rec - 1); break;
+    case RTN_EV_CART_CREATE:
+    case RTN_EV_CART_CHECKOUT:
+    case RTN_EV_CONTACT_OPEN:
+    case RTN_EV_CONTACT_RESOLVE:
+    case RTN_EV_CONTACT_ABANDON: s->mslot = rtn__journey_ahead(ctx, ev, s->rec - 1); break;
+    default: break;
     }
 }
 
