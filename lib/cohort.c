@@ -339,11 +339,11 @@ int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
     return rtn__pairs_reserve_items(&ctx->mem, &co->pregap, items + n - gaps, gaps);
 }
 
-/* Items it[0..n), all of this module and sorted: a row's cells are added
- * in one loop. */
+/* Items it[0..n), all of this module and sorted by kind: the table cells
+ * first (a row's in one loop), then the last event buckets and the gaps. */
 void rtn__cohort_apply_run(rtn_ctx *ctx, const rtn_citem *it, uint32_t n, int64_t sign)
 {
-    struct rtn_cohort *co = ctx->cohort;
+    struct rtn_cohort *co = ctx->cohort; /* allocated by gen */
     uint32_t i = 0;
     while (i < n && it[i].kind < K_LLAST) {
         uint32_t kind = it[i].kind, a = it[i].a;
@@ -355,23 +355,11 @@ void rtn__cohort_apply_run(rtn_ctx *ctx, const rtn_citem *it, uint32_t n, int64_
             for (; i < n && it[i].kind == kind && it[i].a == a; i++)
                 v[it[i].b] += sign;
     }
-    for (; i < n; i++)
-        rtn__cohort_apply(ctx, &it[i], sign);
-}
-
-void rtn__cohort_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)
-{
-    struct rtn_cohort *co = ctx->cohort; /* allocated by gen */
-    if (it->kind < K_LLAST) {
-        coh_row *r = row_of(&co->tab[(it->kind - K_TAB) / 2], it->a);
-        if (is_mask(it->kind))
-            add_mask(r->v, mask_of(it), sign);
+    for (; i < n; i++) {
+        if (it[i].kind == K_LLAST)
+            rtn__fen_add(&co->llast, it[i].a, sign);
         else
-            r->v[((it->kind - K_TAB) & 1u) * r->cap + it->b] += sign;
-    } else if (it->kind == K_LLAST) {
-        rtn__fen_add(&co->llast, it->a, sign);
-    } else {
-        rtn__pairs_add(&co->pregap, it->a, it->b, 0, sign);
+            rtn__pairs_add(&co->pregap, it[i].a, it[i].b, 0, sign);
     }
 }
 

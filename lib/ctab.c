@@ -125,25 +125,19 @@ static uint64_t cust_hash(const rtn_ctab *t, const rtn_cust *c)
  * + 1, so a probe reads a record only when the hashes agree. */
 static inline uint64_t slot_of(uint64_t hash, uint32_t rec)
 {
-    return (hash & UINT64_C(0xffffffff00000000)) | (uint64_t)(rec + 1);
+    return (hash & RTN_SLOT_TAG) | (uint64_t)(rec + 1);
 }
 
 uint32_t rtn__ctab_find(const rtn_ctab *t, const rtn_ckey *k)
 {
-    uint32_t mask, i;
-    uint64_t tag = k->hash & UINT64_C(0xffffffff00000000);
+    uint32_t i, rec;
     if (t->icap == 0)
         return UINT32_MAX;
-    mask = t->icap - 1;
-    i = (uint32_t)k->hash & mask;
-    for (;;) {
-        uint64_t v = t->idx[i];
-        uint32_t rec = (uint32_t)v;
-        if (rec == 0)
+    for (i = (uint32_t)k->hash & (t->icap - 1);; i = (i + 1) & (t->icap - 1)) {
+        if ((rec = rtn__ctab_probe(t, k->hash, &i)) == 0)
             return UINT32_MAX;
-        if ((v & UINT64_C(0xffffffff00000000)) == tag && key_eq(t, &t->c[rec - 1], k))
+        if (key_eq(t, &t->c[rec - 1], k))
             return rec - 1;
-        i = (i + 1) & mask;
     }
 }
 

@@ -193,6 +193,22 @@ typedef struct rtn_ctab {
     rtn_arena ids;
 } rtn_ctab;
 
+/* The tag half of an index slot: the high 32 bits of the key's hash. */
+#define RTN_SLOT_TAG UINT64_C(0xffffffff00000000)
+
+/* From slot *i on (t->icap > 0), the first slot that is empty (returns 0)
+ * or whose tag agrees with hash (returns its record + 1, *i that slot).
+ * A probe reads a record only when the tags agree. */
+static inline uint32_t rtn__ctab_probe(const rtn_ctab *t, uint64_t hash, uint32_t *i)
+{
+    uint32_t mask = t->icap - 1;
+    for (;; *i = (*i + 1) & mask) {
+        uint64_t v = t->idx[*i];
+        if ((uint32_t)v == 0 || (v & RTN_SLOT_TAG) == (hash & RTN_SLOT_TAG))
+            return (uint32_t)v;
+    }
+}
+
 /* A customer key as given by an event or a per-customer call. */
 typedef struct rtn_ckey {
     uint64_t id;
@@ -358,7 +374,6 @@ void rtn__core_prefetch(rtn_ctx *ctx, const rtn_citem *it);
 void rtn__engage_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
 void rtn__journey_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
 void rtn__revenue_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
-void rtn__cohort_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
 void rtn__cohort_apply_run(rtn_ctx *ctx, const rtn_citem *it, uint32_t n, int64_t sign);
 
 /* A change to one customer's day entries. */

@@ -192,13 +192,18 @@ static int prepare(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *key, uint3
     return rtn__pending_prepare(ctx);
 }
 
+/* Whether the event's customer id is valid (its bytes may be read). */
+static int id_valid(const rtn_event *ev)
+{
+    return ev->customer_str ? ev->customer_len > 0 && ev->customer_len <= RTN_ID_MAX
+                            : ev->customer_len == 0;
+}
+
 /* The customer key of an event, without its hash; 0 when the event's id is
  * not valid (the key is then not set). */
 static int event_key(const rtn_event *ev, rtn_ckey *key)
 {
-    if (ev->customer_str && (ev->customer_len == 0 || ev->customer_len > RTN_ID_MAX))
-        return 0;
-    if (!ev->customer_str && ev->customer_len)
+    if (!id_valid(ev))
         return 0;
     key->id = ev->customer_str ? 0 : ev->customer;
     key->s = ev->customer_str;
@@ -295,7 +300,7 @@ int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
 
 static void la_id(const rtn_event *ev)
 {
-    if (ev->customer_str && ev->customer_len > 0 && ev->customer_len <= RTN_ID_MAX)
+    if (ev->customer_str && id_valid(ev))
         RTN_PREFETCH(ev->customer_str);
 }
 
@@ -344,18 +349,10 @@ static void la_slot_read(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs
     s->mod = 0;
     s->mslot = 0;
     if (s->hashed && t->icap) {
-        uint64_t tag = s->key.hash & UINT64_C(0xffffffff00000000);
-        uint32_t mask = t->icap - 1, i;
-        for (i = (uint32_t)s->key.hash & mask;; i = (i + 1) & mask) {
-            uint64_t v = t->idx[i];
-            if ((uint32_t)v == 0)
-                break;
-            if ((v & UINT64_C(0xffffffff00000000)) == tag) {
-                s->rec = (uint32_t)v;
-                RTN_PREFETCH(&t->c[s->rec - 1]);
-                break;
-            }
-        }
+        /* The first record whose tag agrees: almost always the customer. */
+        uint32_t i = (uint32_t)s->key.hash & (t->icap - 1);
+        if ((s->rec = rtn__ctab_probe(t, s->key.hash, &i)) != 0)
+            RTN_PREFETCH(&t->c[s->rec - 1]);
     } else if (s->valid && !s->hashed && j > 0) {
         s->rec = ring[(j - 1) % LA_RING].rec;
     }
