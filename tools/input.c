@@ -16,8 +16,15 @@
 #ifdef RTN_TOOL_HAVE_ZLIB
 #include <zlib.h>
 #endif
+/* SSE2 is part of every x86-64; elsewhere (or with IN_PORTABLE, which the
+ * tests build too) blocks are 8-byte words. */
+#if defined(__SSE2__) && !defined(IN_PORTABLE)
+#define IN_SSE2 1
+#include <emmintrin.h>
+#endif
 
 #define IN_BUF (1u << 20)       /* read buffer; also the longest row accepted */
+#define IN_SLACK 32             /* zero bytes kept after the buffer's data */
 #define IN_MAXF 64              /* CSV columns looked at (later ones are ignored) */
 #define IN_NCOL 6
 
@@ -358,8 +365,9 @@ in_file *in_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory", path);
         return NULL;
     }
-    f->buf = malloc(IN_BUF);
-    f->scratch = malloc(IN_BUF);
+    /* Zeroed, so that whole words may be read past the data. */
+    f->buf = calloc(1, IN_BUF + IN_SLACK);
+    f->scratch = calloc(1, IN_BUF + IN_SLACK);
     if (f->buf == NULL || f->scratch == NULL) {
         snprintf(err, errlen, "%s: out of memory", path);
         in_close(f);
@@ -426,6 +434,7 @@ static long fill(in_file *f)
         memmove(f->buf, f->buf + f->start, f->end - f->start);
         f->end -= f->start;
         f->start = 0;
+        memset(f->buf + f->end, 0, IN_SLACK);
     }
     if (f->end == IN_BUF)
         return 0;
@@ -462,6 +471,7 @@ static long fill(in_file *f)
 #endif
     }
     f->end += (size_t)got;
+    memset(f->buf + f->end, 0, IN_SLACK);
     if (got == 0)
         f->eof = 1;
     return got;
@@ -563,47 +573,81 @@ static int csv_record(in_file *f, fld *fl, int *nf, size_t *next, unsigned *nl)
     }
 }
 
-/* The bytes of w equal to the byte b, as the top bit of each byte (exact:
- * no carry crosses bytes). */
-static uint64_t bytes_eq(uint64_t w, uint64_t b)
+/* The positions of a block's commas, newlines and quotes, one bit per byte
+ * (bit i: byte i). */
+typedef struct blk_bits {
+    uint32_t comma, nl, quote;
+} blk_bits;
+
+#if defined(IN_SSE2)
+#define IN_BLOCK 16
+static blk_bits block_bits(const char *q)
+{
+    __m128i w = _mm_loadu_si128((const __m128i *)(const void *)q);
+    blk_bits b;
+    b.comma = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8(',')));
+    b.nl = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8('\n')));
+    b.quote = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8('"')));
+    return b;
+}
+#else
+#define IN_BLOCK 8
+/* The top bit of each byte of w equal to c, gathered to bits 0..7. */
+static uint32_t byte_bits(uint64_t w, uint64_t c)
 {
     const uint64_t lo7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
-    uint64_t x = w ^ (b * UINT64_C(0x0101010101010101));
-    return ~(((x & lo7) + lo7) | x | lo7);
+    uint64_t x = w ^ (c * UINT64_C(0x0101010101010101));
+    uint64_t m = ~(((x & lo7) + lo7) | x | lo7); /* exact: no carry crosses bytes */
+    return (uint32_t)(((m >> 7) * UINT64_C(0x0102040810204080)) >> 56);
 }
 
-static unsigned low_byte(uint64_t m)
+static blk_bits block_bits(const char *q)
+{
+    uint64_t w;
+    blk_bits b;
+    memcpy(&w, q, 8);
+    b.comma = byte_bits(w, ',');
+    b.nl = byte_bits(w, '\n');
+    b.quote = byte_bits(w, '"');
+    return b;
+}
+#endif
+
+static unsigned low_bit(uint32_t m)
 {
 #if defined(__GNUC__)
-    return (unsigned)__builtin_ctzll(m) / 8;
+    return (unsigned)__builtin_ctz(m);
 #else
     unsigned k = 0;
-    while (!(m & 0x80))
-        m >>= 8, k++;
+    while (!(m & 1))
+        m >>= 1, k++;
     return k;
 #endif
 }
 
-/* The common record: one line without a quote. Its commas are found eight
- * bytes at a time (little-endian: the first byte is the low one). Returns
- * as csv_record does, or -2 when the line has a quote, for csv_record. */
+/* The common record: one line without a quote. Its commas and its end are
+ * found a block of bytes at a time; the buffer keeps IN_SLACK zero bytes
+ * after its data, so the last block may run past it. Returns as csv_record
+ * does, or -2 when the line has a quote, for csv_record. */
 static int csv_plain(in_file *f, fld *fl, int *nf, size_t *next, unsigned *nl)
 {
-    const char *p = f->buf + f->start, *end = f->buf + f->end, *le, *s, *q;
+    const char *p = f->buf + f->start, *end = f->buf + f->end, *le = end, *s, *q;
     int k = 0;
-    le = memchr(p, '\n', (size_t)(end - p));
-    if (le == NULL) {
-        if (!f->eof)
-            return 0;
-        le = end;
-    }
-    for (s = q = p; q + 8 <= le; q += 8) {
-        uint64_t w, m;
-        memcpy(&w, q, 8);
-        if (bytes_eq(w, '"'))
+    for (s = q = p; q < end; q += IN_BLOCK) {
+        blk_bits b = block_bits(q);
+        uint32_t m = b.comma;
+        if (b.nl) {
+            /* The bytes before the line's end. */
+            uint32_t before = (b.nl & (0u - b.nl)) - 1;
+            if (b.quote & before)
+                return -2;
+            m &= before;
+            le = q + low_bit(b.nl);
+        } else if (b.quote) {
             return -2;
-        for (m = bytes_eq(w, ','); m; m &= m - 1) {
-            const char *c = q + low_byte(m);
+        }
+        for (; m; m &= m - 1) {
+            const char *c = q + low_bit(m);
             if (k < IN_MAXF) {
                 fl[k].p = s;
                 fl[k].n = (size_t)(c - s);
@@ -611,19 +655,12 @@ static int csv_plain(in_file *f, fld *fl, int *nf, size_t *next, unsigned *nl)
             k++;
             s = c + 1;
         }
+        if (b.nl)
+            goto found;
     }
-    for (; q < le; q++) {
-        if (*q == '"')
-            return -2;
-        if (*q == ',') {
-            if (k < IN_MAXF) {
-                fl[k].p = s;
-                fl[k].n = (size_t)(q - s);
-            }
-            k++;
-            s = q + 1;
-        }
-    }
+    if (!f->eof)
+        return 0;
+found:
     if (k < IN_MAXF) {
         fl[k].p = s;
         fl[k].n = (size_t)(le - s);
