@@ -25,7 +25,10 @@ in_file *in_open(const char *path, char *err, size_t errlen);
 void in_close(in_file *f);
 
 /* Read the next row into ev (strings point into the reader's buffers and stay
- * valid until the next call). Blank lines are skipped. */
+ * valid until the next call). Blank lines are skipped. At least IN_READABLE
+ * bytes may be read from the start of each string, past its end: copies
+ * may move whole words. */
+#define IN_READABLE 16
 int in_next(in_file *f, rtn_event *ev);
 
 /* Line number of the row last returned (first line of it for multi-line rows). */

@@ -284,14 +284,16 @@ static int chunk_init(chunk *c, size_t cap, const rtn_allocator *al)
     return 0;
 }
 
-/* Copy n bytes into the chunk; returns their offset or SIZE_MAX. */
+/* Copy n bytes into the chunk; returns their offset or SIZE_MAX. The
+ * bytes keep IN_READABLE bytes of room after their end, and a short string
+ * (the reader's: IN_READABLE bytes readable) moves as two words. */
 static size_t chunk_bytes(chunk *c, const char *p, size_t n)
 {
     size_t off = c->nb;
-    if (c->nb + n > c->bcap) {
+    if (c->nb + n + IN_READABLE > c->bcap) {
         size_t ncap = c->bcap ? c->bcap : 65536;
         char *q;
-        while (ncap < c->nb + n)
+        while (ncap < c->nb + n + IN_READABLE)
             ncap *= 2;
         if ((q = c->al.realloc_fn ? c->al.realloc_fn(c->bytes, ncap, c->al.user)
                                   : realloc(c->bytes, ncap)) == NULL)
@@ -299,7 +301,9 @@ static size_t chunk_bytes(chunk *c, const char *p, size_t n)
         c->bytes = q;
         c->bcap = ncap;
     }
-    if (n)
+    if (n <= IN_READABLE)
+        memcpy(c->bytes + off, p, IN_READABLE);
+    else
         memcpy(c->bytes + off, p, n);
     c->nb += n;
     return off;
@@ -349,10 +353,11 @@ static int chunk_add(chunk *c, const rtn_event *ev, uint64_t line)
     return 0;
 }
 
-/* The event of a row, its ids pointing into the chunk's bytes. */
-static void row_event(const chunk *c, const crow *r, rtn_event *ev)
+/* The event of a row, its ids pointing into the chunk's bytes; `blank` is
+ * an event from rtn_event_init. */
+static void row_event(const chunk *c, const crow *r, const rtn_event *blank, rtn_event *ev)
 {
-    rtn_event_init(ev, RTN_EVENT_VERSION);
+    *ev = *blank;
     ev->type = r->type;
     ev->time = r->time;
     ev->customer_str = c->bytes + r->coff;
@@ -364,6 +369,10 @@ static void row_event(const chunk *c, const crow *r, rtn_event *ev)
     ev->value = r->value;
     ev->quantity = r->quantity;
 }
+
+/* Eight 0xff bytes, then eight zero bytes: the word at ones8 + 8 - n keeps
+ * the first n bytes of a word loaded from memory, whatever the byte order. */
+static const unsigned char ones8[16] = {255, 255, 255, 255, 255, 255, 255, 255};
 
 /* A hash of a customer id for grouping rows, 8 bytes at a time. */
 static uint32_t id_hash(const char *p, size_t n)
@@ -378,11 +387,11 @@ static uint32_t id_hash(const char *p, size_t n)
         n -= 8;
     }
     if (n) {
-        uint64_t w = 0;
-        size_t k;
-        for (k = 0; k < n; k++)
-            w |= (uint64_t)(unsigned char)p[k] << (8 * k);
-        h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+        /* The chunk's bytes have room after each id: a whole word, masked. */
+        uint64_t w, m;
+        memcpy(&w, p, 8);
+        memcpy(&m, ones8 + 8 - n, 8);
+        h = (h ^ (w & m)) * UINT64_C(0xff51afd7ed558ccd);
     }
     h ^= h >> 32;
     h *= UINT64_C(0xc4ceb9fe1a85ec53);
@@ -438,8 +447,10 @@ static int cmp_msg(const void *a, const void *b)
  * the library refuses: the row is noted and the block goes on after it. */
 static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char *shown)
 {
+    rtn_event blank;
     size_t i, j;
     int rc = EX_OK;
+    rtn_event_init(&blank, RTN_EVENT_VERSION);
     if (ctx && c->n)
         chunk_sort(c);
     for (i = 0; ctx && i < c->n && rc == EX_OK; i += BLOCK_ROWS) {
@@ -452,7 +463,7 @@ static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char
                 PREFETCH(a);
                 PREFETCH(a + sizeof(crow) - 1);
             }
-            row_event(c, &c->row[c->key[at] & 0xffffffffu], &c->blk[j]);
+            row_event(c, &c->row[c->key[at] & 0xffffffffu], &blank, &c->blk[j]);
         }
         while (done < m) {
             size_t acc = 0;
