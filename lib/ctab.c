@@ -27,11 +27,23 @@ uint64_t rtn__hash_bytes(const void *p, size_t n, uint64_t seed)
         h = rtn__hash_u64(h ^ w);
     }
     if (i < n) {
-        /* The last 1..7 bytes, little-endian (no call for a short copy). */
+        /* The last r = 1..7 bytes as a little-endian number. On
+         * little-endian machines, from loads that stay within the n bytes:
+         * the word ending at n, shifted; or two overlapping 4-byte words. */
+        size_t r = n - i;
         uint64_t w = 0;
-        size_t k;
-        for (k = n - i; k > 0; k--)
-            w = w << 8 | s[i + k - 1];
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (n >= 8)
+            w = rtn__load64(s + n - 8) >> (8 * (8 - r));
+        else if (r >= 4)
+            w = rtn__load32(s) | (uint64_t)rtn__load32(s + r - 4) << (8 * (r - 4));
+        else
+#endif
+        {
+            size_t k;
+            for (k = r; k > 0; k--)
+                w = w << 8 | s[i + k - 1];
+        }
         h = rtn__hash_u64(h ^ w ^ UINT64_C(0x5bd1e995));
     }
     return rtn__hash_u64(h);

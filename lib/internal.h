@@ -14,13 +14,35 @@
 #include <string.h>
 
 #define RTN_UNUSED(x) ((void)(x))
-/* Byte equality for ids, which are short: a loop costs less than a call. */
+/* Loads of 4 and 8 bytes from any address. */
+static inline uint32_t rtn__load32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline uint64_t rtn__load64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Byte equality for ids, which are short: from 4 bytes on, two loads from
+ * each end (overlapping, never past n), which costs less than a call or a
+ * loop. */
 static inline int rtn__bytes_eq(const void *a, const void *b, size_t n)
 {
     const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
     size_t i;
-    if (n > 32)
-        return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        if (n > 16)
+            return memcmp(a, b, n) == 0;
+        return rtn__load64(x) == rtn__load64(y) && rtn__load64(x + n - 8) == rtn__load64(y + n - 8);
+    }
+    if (n >= 4)
+        return rtn__load32(x) == rtn__load32(y) && rtn__load32(x + n - 4) == rtn__load32(y + n - 4);
     for (i = 0; i < n; i++)
         if (x[i] != y[i])
             return 0;

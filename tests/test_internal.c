@@ -108,6 +108,63 @@ START_TEST(pairs_vs_naive)
 }
 END_TEST
 
+/* The id hash as first written: whole words, then the last 1..7 bytes
+ * gathered one by one as a little-endian number. The library's word loads
+ * must give exactly these values (ids hash to the same index slots). */
+static uint64_t hash_bytes_ref(const unsigned char *s, size_t n, uint64_t seed)
+{
+    uint64_t h = seed ^ (n * UINT64_C(0x9e3779b97f4a7c15));
+    size_t i, k;
+    for (i = 0; i + 8 <= n; i += 8) {
+        uint64_t w = 0;
+        for (k = 8; k > 0; k--)
+            w = w << 8 | s[i + k - 1];
+        h = rtn__hash_u64(h ^ w);
+    }
+    if (i < n) {
+        uint64_t w = 0;
+        for (k = n - i; k > 0; k--)
+            w = w << 8 | s[i + k - 1];
+        h = rtn__hash_u64(h ^ w ^ UINT64_C(0x5bd1e995));
+    }
+    return rtn__hash_u64(h);
+}
+
+START_TEST(id_bytes)
+{
+    unsigned char a[48], b[48];
+    size_t n, at, off;
+    uint64_t x = 99;
+    for (n = 0; n < sizeof(a); n++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        a[n] = (unsigned char)(x >> 40);
+    }
+    /* Every length from every offset (unaligned loads), against the
+     * byte-by-byte hash; the hash reads no byte past n (ASan checks the
+     * heap copy). */
+    for (off = 0; off < 8; off++) {
+        for (n = 0; n + off <= 40; n++) {
+            unsigned char *h = malloc(n ? n : 1);
+            ck_assert_ptr_nonnull(h);
+            memcpy(h, a + off, n);
+            ck_assert_uint_eq(rtn__hash_bytes(h, n, 7), hash_bytes_ref(a + off, n, 7));
+            free(h);
+        }
+    }
+    /* Equality: equal copies are equal; one byte changed anywhere is not. */
+    for (n = 0; n <= 40; n++) {
+        memcpy(b, a, n);
+        ck_assert(rtn__bytes_eq(a, b, n));
+        for (at = 0; at < n; at++) {
+            b[at] ^= 0x20;
+            ck_assert(!rtn__bytes_eq(a, b, n));
+            ck_assert(!rtn__bytes_eq(b, a, n));
+            b[at] ^= 0x20;
+        }
+    }
+}
+END_TEST
+
 START_TEST(calendar)
 {
     int64_t y, d;
@@ -168,6 +225,7 @@ static Suite *suite(void)
     tcase_add_test(tc, fenwick_vs_naive);
     tcase_add_test(tc, fenwick_empty);
     tcase_add_test(tc, pairs_vs_naive);
+    tcase_add_test(tc, id_bytes);
     tcase_add_test(tc, calendar);
     tcase_add_test(tc, money);
     tcase_add_test(tc, wilson);
