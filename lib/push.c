@@ -181,13 +181,44 @@ void rtn__pending_begin_at(rtn_ctx *ctx, const rtn_ckey *key, uint32_t ci)
     p->changed = 0;
 }
 
+/* The modules an event type concerns besides the core: a module is
+ * prepared and committed only for them (each also checks the type itself).
+ * The journey module also takes the configured value event. */
+enum { M_ENGAGE = 1, M_JOURNEY = 2, M_REVENUE = 4 };
+static const unsigned char type_mods[RTN_NTYPES] = {
+    [RTN_EV_PURCHASE] = M_JOURNEY,
+    [RTN_EV_SUBSCRIPTION] = M_REVENUE,
+    [RTN_EV_FEATURE] = M_ENGAGE,
+    [RTN_EV_PAGE_VIEW] = M_JOURNEY,
+    [RTN_EV_SHARE] = M_JOURNEY,
+    [RTN_EV_VISIT] = M_JOURNEY,
+    [RTN_EV_CONVERSION] = M_JOURNEY,
+    [RTN_EV_CART_CREATE] = M_JOURNEY,
+    [RTN_EV_CART_CHECKOUT] = M_JOURNEY,
+    [RTN_EV_CONTACT_OPEN] = M_JOURNEY,
+    [RTN_EV_CONTACT_RESOLVE] = M_JOURNEY,
+    [RTN_EV_CONTACT_ABANDON] = M_JOURNEY,
+    [RTN_EV_NPS] = M_JOURNEY,
+    [RTN_EV_CSAT] = M_JOURNEY,
+    [RTN_EV_CES] = M_JOURNEY,
+};
+
+/* The modules of a (valid) event. */
+static unsigned event_mods(const rtn_ctx *ctx, const rtn_event *ev)
+{
+    int vt = ctx->cfg.value_event == RTN_VALUE_DEFAULT ? RTN_EV_FEATURE : ctx->cfg.value_event;
+    return type_mods[ev->type] | (ev->type == vt ? (unsigned)M_JOURNEY : 0u);
+}
+
 static int prepare(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *key, uint32_t ci,
-                   uint32_t b)
+                   uint32_t b, unsigned mods)
 {
     int rc;
     rtn__pending_begin_at(ctx, key, ci);
-    if ((rc = core_prepare(ctx, ev, b)) || (rc = rtn__engage_prepare(ctx, ev, b)) ||
-        (rc = rtn__journey_prepare(ctx, ev, b)) || (rc = rtn__revenue_prepare(ctx, ev, b)))
+    if ((rc = core_prepare(ctx, ev, b)) ||
+        ((mods & M_ENGAGE) && (rc = rtn__engage_prepare(ctx, ev, b))) ||
+        ((mods & M_JOURNEY) && (rc = rtn__journey_prepare(ctx, ev, b))) ||
+        ((mods & M_REVENUE) && (rc = rtn__revenue_prepare(ctx, ev, b))))
         return rc;
     return rtn__pending_prepare(ctx);
 }
@@ -227,6 +258,7 @@ static int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, u
 {
     rtn_ckey key;
     uint32_t b, ci;
+    unsigned mods;
     int rc;
     if ((rc = rtn__validate_event(ctx, ev)))
         return rc;
@@ -245,12 +277,13 @@ static int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, u
             key_hash(&key);
         ci = rtn__ctab_find(&ctx->cust, &key);
     }
-    rc = prepare(ctx, ev, &key, ci, b);
+    mods = event_mods(ctx, ev);
+    rc = prepare(ctx, ev, &key, ci, b, mods);
     /* Entries saved for the next fold hold memory: fold them and try again
      * before giving up. */
     if (rc == RTN_ENOMEM && ctx->ndirty && rtn__fold(ctx) == RTN_OK) {
         rtn__fold_release(ctx);
-        rc = prepare(ctx, ev, &key, ci, b);
+        rc = prepare(ctx, ev, &key, ci, b, mods);
     }
     if (rc) {
         if (rc == RTN_ENOMEM)
@@ -262,9 +295,12 @@ static int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, u
     if (ctx->pend.ci < ctx->cust.n)
         ctx->last_ci = ctx->pend.ci;
     core_commit(ctx, ev, b);
-    rtn__engage_commit(ctx, ev, b);
-    rtn__journey_commit(ctx, ev, b);
-    rtn__revenue_commit(ctx, ev, b);
+    if (mods & M_ENGAGE)
+        rtn__engage_commit(ctx, ev, b);
+    if (mods & M_JOURNEY)
+        rtn__journey_commit(ctx, ev, b);
+    if (mods & M_REVENUE)
+        rtn__revenue_commit(ctx, ev, b);
     if (ctx->events == 0 || ev->time < ctx->first_time)
         ctx->first_time = ev->time;
     if (ctx->events == 0 || ev->time > ctx->last_time)
