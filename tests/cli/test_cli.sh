@@ -328,6 +328,26 @@ grep -q "bad.csv:3: " "$TMP/err" && grep -q "bad.csv:4: " "$TMP/err" ||
     fail "--max-messages 2 shows the first two bad rows"
 grep_err "5 bad rows skipped"
 
+# Clocks on the previous row's date take a shorter path: each bad one is
+# still refused, and the extremes are taken (a leap second among them).
+cat >"$TMP/clock.csv" <<'EOF'
+time,type,customer
+2026-01-01T00:00:00Z,activity,a
+2026-01-01T24:00:00Z,activity,a
+2026-01-01T1a:00:00Z,activity,a
+2026-01-01T10:6/:00Z,activity,a
+2026-01-01T10:60:00Z,activity,a
+2026-01-01T10:00:61Z,activity,a
+2026-01-01T10:00:0 Z,activity,a
+2026-01-01T10:00:0?Z,activity,a
+2026-01-01T23:59:60Z,activity,b
+2026-01-01T09:09:09Z,activity,c
+EOF
+expect_rc 0 "$RT" report --format json "$TMP/clock.csv"
+for l in 3 4 5 6 7 8 9; do grep_err "clock.csv:$l: bad time"; done
+grep_err "7 bad rows skipped"
+check "$TMP/out" events 3
+
 # ---- exit codes --------------------------------------------------------------------------
 expect_rc 2 "$RT"
 expect_rc 2 "$RT" frobnicate
