@@ -18,7 +18,7 @@ static int64_t prefix_raw(const rtn_fen *f, uint32_t k) /* sum of first k */
     return s;
 }
 
-int rtn__fen_reserve(rtn_mem *m, rtn_fen *f, uint32_t bucket)
+int rtn__fen_grow(rtn_mem *m, rtn_fen *f, uint32_t bucket)
 {
     uint64_t lo, hi, span, i;
     int64_t *t;

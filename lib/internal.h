@@ -91,8 +91,15 @@ typedef struct rtn_fen {
     uint32_t n;     /* buckets covered: [base, base + n) */
 } rtn_fen;
 
-/* Make the tree cover `bucket`; may reallocate. Contents unchanged. */
-int rtn__fen_reserve(rtn_mem *m, rtn_fen *f, uint32_t bucket);
+/* Make the tree cover `bucket`; may reallocate. Contents unchanged. The
+ * covered case (almost every event) is inline; rtn__fen_grow grows. */
+int rtn__fen_grow(rtn_mem *m, rtn_fen *f, uint32_t bucket);
+static inline int rtn__fen_reserve(rtn_mem *m, rtn_fen *f, uint32_t bucket)
+{
+    if (f->n != 0 && bucket >= f->base && bucket - f->base < f->n)
+        return RTN_OK;
+    return rtn__fen_grow(m, f, bucket);
+}
 /* Add to a covered bucket. */
 void rtn__fen_add(rtn_fen *f, uint32_t bucket, int64_t delta);
 /* Sum over buckets < end. */
@@ -158,7 +165,17 @@ uint64_t rtn__arena_put(rtn_arena *a, const char *s, uint32_t len);
 int rtn__arena_clone(rtn_mem *m, rtn_arena *d, const rtn_arena *s);
 
 uint64_t rtn__hash_bytes(const void *p, size_t n, uint64_t seed);
-uint64_t rtn__hash_u64(uint64_t x);
+/* A 64-bit mixer (every input bit reaches every output bit); inline, as
+ * every lookup hashes. */
+static inline uint64_t rtn__hash_u64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= UINT64_C(0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C(0xc4ceb9fe1a85ec53);
+    x ^= x >> 33;
+    return x;
+}
 
 /* ---- customers ------------------------------------------------------------- */
 

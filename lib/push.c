@@ -74,7 +74,7 @@ int rtn__validate_event(rtn_ctx *ctx, const rtn_event *ev)
     if (ev->size != sizeof(rtn_event))
         return rtn__fail(ctx, RTN_EINVAL, "event size %u: initialise events with rtn_event_init",
                          (unsigned)ev->size);
-    if (rtn_event_type_name(ev->type) == NULL)
+    if (ev->type <= 0 || ev->type >= RTN_NTYPES)
         return rtn__fail(ctx, RTN_ETYPE, "unknown event type %d", (int)ev->type);
     if (ev->time < 0 || ev->time >= RTN_TIME_MAX || ev->time + ctx->offset_ms < 0)
         return rtn__fail(ctx, RTN_ETIME, "event time %lld ms is outside 1970..2199",

@@ -24,7 +24,15 @@ uint32_t rtn__buckets_per_day(const rtn_ctx *ctx)
 
 uint32_t rtn__bucket(const rtn_ctx *ctx, int64_t t)
 {
-    int64_t b = floor_div(t + ctx->offset_ms, rtn__resolution_ms(ctx));
+    int64_t x = t + ctx->offset_ms, b;
+    /* Both resolutions as constants: a division by a constant is a
+     * multiplication, where one by a variable takes tens of cycles. */
+    if (x < 0)
+        b = floor_div(x, rtn__resolution_ms(ctx));
+    else if (ctx->cfg.resolution == RTN_RESOLUTION_HOUR)
+        b = (int64_t)((uint64_t)x / (uint64_t)RTN_MS_PER_HOUR);
+    else
+        b = (int64_t)((uint64_t)x / (uint64_t)RTN_MS_PER_DAY);
     return b < 0 ? 0u : (uint32_t)b;
 }
 
