@@ -251,21 +251,14 @@ static void apply_items(rtn_ctx *ctx, const rtn_clist *l, int64_t sign)
         rtn__cohort_apply_run(ctx, l->v + i, l->n - i, sign);
 }
 
-int rtn__pending_mod(rtn_ctx *ctx, uint32_t bucket, uint32_t set,
-                     uint32_t clear, int32_t dpurch)
+int rtn__pending_mod_grow(rtn_ctx *ctx, uint32_t bucket, uint32_t set,
+                          uint32_t clear, int32_t dpurch)
 {
     rtn_pending *p = &ctx->pend;
-    rtn_emod *m;
-    if (p->nmods == p->modcap &&
-        rtn__grow(&ctx->mem, (void **)&p->mods, &p->modcap,
+    if (rtn__grow(&ctx->mem, (void **)&p->mods, &p->modcap,
                   p->nmods < RTN_MAX_EMODS ? RTN_MAX_EMODS : p->nmods + 1, sizeof(rtn_emod)))
         return RTN_ENOMEM;
-    m = &p->mods[p->nmods++];
-    m->bucket = bucket;
-    m->set = set;
-    m->clear = clear;
-    m->dpurch = dpurch;
-    return RTN_OK;
+    return rtn__pending_mod(ctx, bucket, set, clear, dpurch);
 }
 
 static uint32_t lower_bound(const uint64_t *e, uint32_t n, uint32_t bucket)

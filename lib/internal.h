@@ -460,9 +460,10 @@ typedef struct rtn_dirty {
 int rtn__status_intervals(rtn_ctx *ctx, const uint64_t *ent, uint32_t n,
                           rtn_ivl **buf, uint32_t *cap, uint32_t *nout);
 
-/* Add an entry change to the pending change. */
-int rtn__pending_mod(rtn_ctx *ctx, uint32_t bucket, uint32_t set,
-                     uint32_t clear, int32_t dpurch);
+/* Add an entry change to the pending change (inline below, after rtn_ctx;
+ * this grows the list first). */
+int rtn__pending_mod_grow(rtn_ctx *ctx, uint32_t bucket, uint32_t set,
+                          uint32_t clear, int32_t dpurch);
 /* Compute the new entries and the contribution diff; reserve everything
  * applying it needs. Fails without changing anything observable. */
 int rtn__pending_prepare(rtn_ctx *ctx);
@@ -686,6 +687,22 @@ struct rtn_ctx {
     uint64_t dirty_len, dirty_ecap;
     char err[256];
 };
+
+/* Add an entry change to the pending change. */
+static inline int rtn__pending_mod(rtn_ctx *ctx, uint32_t bucket, uint32_t set,
+                                   uint32_t clear, int32_t dpurch)
+{
+    rtn_pending *p = &ctx->pend;
+    rtn_emod *m;
+    if (p->nmods == p->modcap)
+        return rtn__pending_mod_grow(ctx, bucket, set, clear, dpurch);
+    m = &p->mods[p->nmods++];
+    m->bucket = bucket;
+    m->set = set;
+    m->clear = clear;
+    m->dpurch = dpurch;
+    return RTN_OK;
+}
 
 /* Record error detail and return code. */
 int rtn__fail(rtn_ctx *ctx, int code, const char *fmt, ...)

@@ -259,7 +259,7 @@ static int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, u
     rtn_ckey key;
     uint32_t b, ci;
     unsigned mods;
-    int rc;
+    int rc, again;
     if ((rc = rtn__validate_event(ctx, ev)))
         return rc;
     b = rtn__bucket(ctx, ev->time);
@@ -278,12 +278,13 @@ static int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, u
         ci = rtn__ctab_find(&ctx->cust, &key);
     }
     mods = event_mods(ctx, ev);
-    rc = prepare(ctx, ev, &key, ci, b, mods);
-    /* Entries saved for the next fold hold memory: fold them and try again
-     * before giving up. */
-    if (rc == RTN_ENOMEM && ctx->ndirty && rtn__fold(ctx) == RTN_OK) {
-        rtn__fold_release(ctx);
+    for (again = 1;; again = 0) {
         rc = prepare(ctx, ev, &key, ci, b, mods);
+        /* Entries saved for the next fold hold memory: fold them and try
+         * again (once) before giving up. */
+        if (rc != RTN_ENOMEM || !again || !ctx->ndirty || rtn__fold(ctx) != RTN_OK)
+            break;
+        rtn__fold_release(ctx);
     }
     if (rc) {
         if (rc == RTN_ENOMEM)
@@ -291,7 +292,8 @@ static int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, u
                       (unsigned long long)ctx->mem.cap);
         return rc;
     }
-    rtn__pending_commit(ctx);
+    if (ctx->pend.changed)
+        rtn__pending_commit(ctx);
     if (ctx->pend.ci < ctx->cust.n)
         ctx->last_ci = ctx->pend.ci;
     core_commit(ctx, ev, b);
