@@ -428,6 +428,40 @@ static int tail_change(rtn_pending *p, const rtn_cust *c)
     return 1;
 }
 
+/* The usual change, one modification, decided at the customer's last
+ * entry: 0 when it changes nothing (changes_nothing's answer), 1 when it
+ * sets the last entry or a new one after it (tail_change's, with the tail
+ * set), -1 when neither is certain here (the general path decides). */
+static int tail_one(rtn_pending *p, const rtn_cust *c)
+{
+    const rtn_emod *m = p->mods;
+    uint32_t cf = rtn__cust_flags(c), k = c->n, flags = 0, purch = 0, nf;
+    int64_t np;
+    if (c->n) {
+        uint64_t last = c->ent[c->n - 1];
+        uint32_t lb = rtn__e_bucket(last);
+        if (m->bucket < lb)
+            return -1;
+        if (m->bucket == lb) {
+            k = c->n - 1;
+            flags = rtn__e_flags(last);
+            purch = rtn__e_purch(last);
+        }
+    }
+    if (k == c->n && m->set == 0)
+        return -1; /* no entry, none made: changes_nothing's case */
+    nf = flags;
+    np = purch;
+    if (!mod_entry(m, &nf, &np) || (nf == 0 && np == 0))
+        return -1;
+    if (k < c->n && nf == flags && m->dpurch == 0 && (cf | p->set_cflags) == cf)
+        return 0;
+    p->tail_k = k;
+    p->tail_e = rtn__e_make(m->bucket, (uint32_t)np, nf);
+    p->nnew = k == c->n ? c->n + 1 : c->n;
+    return 1;
+}
+
 /* Grow the saved-entries buffer of dirty customers to hold `need`. */
 static int grow_saved(rtn_ctx *ctx, uint64_t need)
 {
@@ -527,9 +561,10 @@ int rtn__pending_prepare(rtn_ctx *ctx)
     p->changed = 0;
     p->now = 0;
     p->tail = 0;
-    if (c && changes_nothing(p, c))
+    rc = c && p->nmods == 1 && !ctx->mem.cap ? tail_one(p, c) : -1;
+    if (rc == 0 || (rc < 0 && c && changes_nothing(p, c)))
         return RTN_OK;
-    if (c && !ctx->mem.cap && tail_change(p, c)) {
+    if (rc > 0 || (c && !ctx->mem.cap && tail_change(p, c))) {
         p->tail = 1;
     } else {
         if ((rc = apply_mods(ctx, c)))

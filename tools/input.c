@@ -374,11 +374,6 @@ static int parse_int(const char *s, size_t n, int64_t *out)
     return 0;
 }
 
-static int is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 static void trim_slow(fld *x)
 {
     while (x->n && (x->p[0] == ' ' || x->p[0] == '\t')) {
@@ -389,10 +384,11 @@ static void trim_slow(fld *x)
         x->n--;
 }
 
-/* Fields rarely have blanks around them: one test of each end first. */
+/* Fields rarely have blanks around them: one test of each end first (a
+ * byte up to ' ' may be one). */
 static inline void trim(fld *x)
 {
-    if (x->n && (is_blank(x->p[0]) || is_blank(x->p[x->n - 1])))
+    if (x->n && ((unsigned char)x->p[0] <= ' ' || (unsigned char)x->p[x->n - 1] <= ' '))
         trim_slow(x);
 }
 
