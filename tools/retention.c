@@ -404,30 +404,36 @@ static uint32_t id_hash(const char *p, size_t n)
  * a few customers sharing those bits. */
 static void chunk_sort(chunk *c)
 {
-    size_t i, *cnt = c->cnt;
+    /* Locals: the compiler need not reload them after every store. */
+    size_t i, n = c->n, *cnt = c->cnt;
+    uint64_t *key = c->key, *tmp = c->tmp;
     int pass;
-    for (i = 0; i < c->n; i++) {
+    for (i = 0; i < n; i++) {
         const crow *r = &c->row[i];
-        c->key[i] = (uint64_t)id_hash(c->bytes + r->coff, r->clen) << 32 | i;
+        key[i] = (uint64_t)id_hash(c->bytes + r->coff, r->clen) << 32 | i;
     }
-    for (pass = 0; pass < 2 && c->n > 1; pass++) {
+    for (pass = 0; pass < 2 && n > 1; pass++) {
         int shift = 42 + 11 * pass;
         size_t sum = 0;
         uint64_t *t;
         memset(cnt, 0, 2048 * sizeof(*cnt));
-        for (i = 0; i < c->n; i++)
-            cnt[(c->key[i] >> shift) & 0x7ff]++;
+        for (i = 0; i < n; i++)
+            cnt[(key[i] >> shift) & 0x7ff]++;
         for (i = 0; i < 2048; i++) {
             size_t k = cnt[i];
             cnt[i] = sum;
             sum += k;
         }
-        for (i = 0; i < c->n; i++)
-            c->tmp[cnt[(c->key[i] >> shift) & 0x7ff]++] = c->key[i];
-        t = c->key;
-        c->key = c->tmp;
-        c->tmp = t;
+        for (i = 0; i < n; i++) {
+            uint64_t k = key[i];
+            tmp[cnt[(k >> shift) & 0x7ff]++] = k;
+        }
+        t = key;
+        key = tmp;
+        tmp = t;
     }
+    c->key = key;
+    c->tmp = tmp;
 }
 
 static int cmp_msg(const void *a, const void *b)
@@ -461,7 +467,8 @@ static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char
                 /* A row may straddle two cache lines. */
                 const char *a = (const char *)&c->row[c->key[at + AHEAD_ROW] & 0xffffffffu];
                 PREFETCH(a);
-                PREFETCH(a + sizeof(crow) - 1);
+                if (((uintptr_t)a & 63) + sizeof(crow) > 64)
+                    PREFETCH(a + sizeof(crow) - 1);
             }
             row_event(c, &c->row[c->key[at] & 0xffffffffu], &blank, &c->blk[j]);
         }
