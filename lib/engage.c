@@ -230,7 +230,7 @@ static int feat_eq(const struct rtn_engage *e, const feat *f, const rtn_ckey *k)
 {
     if (k->s == NULL)
         return !f->isstr && f->key == k->id;
-    return f->isstr && f->len == k->len && memcmp(e->names.p + f->key, k->s, k->len) == 0;
+    return f->isstr && f->len == k->len && rtn__bytes_eq(e->names.p + f->key, k->s, k->len);
 }
 
 static uint32_t feat_find(const struct rtn_engage *e, const rtn_ckey *k)

@@ -246,7 +246,7 @@ static int obj_eq(const rtn_journey *j, const jobj *o, const okey *k)
         return 0;
     if (k->s)
         return (o->flags & OBJ_STRREF) && o->reflen == k->len &&
-               memcmp(j->refs.p + o->ref, k->s, k->len) == 0;
+               rtn__bytes_eq(j->refs.p + o->ref, k->s, k->len);
     return !(o->flags & OBJ_STRREF) && o->ref == k->num;
 }
 

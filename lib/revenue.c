@@ -217,7 +217,7 @@ static int sid_is(const rtn_revenue *r, const rev_sid *s, const rev_key *k)
 {
     if (k->s == NULL)
         return !s->str && s->key == k->id;
-    return s->str && s->len == k->len && memcmp(r->ids.p + s->key, k->s, k->len) == 0;
+    return s->str && s->len == k->len && rtn__bytes_eq(r->ids.p + s->key, k->s, k->len);
 }
 
 static uint32_t sub_find(const rtn_revenue *r, const rev_cust *c, const rev_key *k)
