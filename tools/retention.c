@@ -210,20 +210,31 @@ typedef struct row_msg {
     char *text;
 } row_msg;
 
-/* A parsed row, kept compact: a chunk holds many, read in hash order. The
- * reader gives every id as bytes (never a numeric id), copied to the
- * chunk's bytes. */
+/* A parsed row: one cache line, read in hash order. The reader gives every
+ * id as bytes (never a numeric id); a customer id of up to CROW_ID bytes
+ * sits in the row itself, so the row's one line is all its push reads; a
+ * longer one, and a ref, are copied to the chunk's bytes. */
+#define CROW_ID 16
 typedef struct crow {
     int64_t time, quantity;
     double value;
-    uint32_t coff, clen; /* the customer id's bytes */
-    uint32_t roff, rlen; /* the ref's bytes; rlen 0: no ref */
+    uint64_t line;       /* its line in the file */
     int32_t type;
+    uint32_t clen;       /* the customer id's length */
+    uint32_t roff, rlen; /* the ref's bytes; rlen 0: no ref */
+    union {
+        char in[CROW_ID]; /* clen <= CROW_ID */
+        uint32_t off;     /* else its offset in the bytes */
+    } cid;
 } crow;
+typedef char crow_is_one_line[sizeof(crow) == 64 ? 1 : -1];
+#if IN_READABLE < CROW_ID
+#error "the reader's strings must have CROW_ID readable bytes"
+#endif
 
 typedef struct chunk {
-    crow *row;
-    uint64_t *line;
+    crow *row;         /* aligned to a cache line */
+    void *row_mem;     /* what was allocated for it */
     uint64_t *key, *tmp; /* sort keys: customer hash << 32 | row */
     rtn_event *blk;    /* one block of rows in sorted order */
     size_t *cnt;       /* radix counts, 2048 */
@@ -253,8 +264,7 @@ static void chunk_free(chunk *c)
     size_t i;
     for (i = 0; i < c->nmsg; i++)
         free(c->msg[i].text);
-    chunk_release(c, c->row);
-    chunk_release(c, c->line);
+    chunk_release(c, c->row_mem);
     chunk_release(c, c->key);
     chunk_release(c, c->tmp);
     chunk_release(c, c->cnt);
@@ -271,13 +281,15 @@ static int chunk_init(chunk *c, size_t cap, const rtn_allocator *al)
     memset(c, 0, sizeof(*c));
     c->al = *al;
     c->cap = cap;
-    c->row = chunk_alloc(c, cap * sizeof(*c->row));
-    c->line = chunk_alloc(c, cap * sizeof(*c->line));
+    /* Rows on cache lines: 63 bytes more than they need (the arena's large
+     * blocks are aligned already; malloc's may not be). */
+    if ((c->row_mem = chunk_alloc(c, cap * sizeof(*c->row) + 63)) != NULL)
+        c->row = (crow *)(void *)(((uintptr_t)c->row_mem + 63) & ~(uintptr_t)63);
     c->key = chunk_alloc(c, cap * sizeof(*c->key));
     c->tmp = chunk_alloc(c, cap * sizeof(*c->tmp));
     c->cnt = chunk_alloc(c, 2048 * sizeof(*c->cnt));
     c->blk = chunk_alloc(c, BLOCK_ROWS * sizeof(*c->blk));
-    if (!c->row || !c->line || !c->key || !c->tmp || !c->cnt || !c->blk) {
+    if (!c->row || !c->key || !c->tmp || !c->cnt || !c->blk) {
         chunk_free(c);
         return -1;
     }
@@ -336,11 +348,17 @@ static int chunk_add(chunk *c, const rtn_event *ev, uint64_t line)
     r->time = ev->time;
     r->quantity = ev->quantity;
     r->value = ev->value;
+    r->line = line;
     r->type = ev->type;
-    if ((off = chunk_bytes(c, ev->customer_str, ev->customer_len)) == SIZE_MAX)
-        return -1;
-    r->coff = (uint32_t)off;
     r->clen = ev->customer_len;
+    if (ev->customer_len <= CROW_ID) {
+        /* The reader's strings have IN_READABLE (>= CROW_ID) bytes. */
+        memcpy(r->cid.in, ev->customer_str, CROW_ID);
+    } else {
+        if ((off = chunk_bytes(c, ev->customer_str, ev->customer_len)) == SIZE_MAX)
+            return -1;
+        r->cid.off = (uint32_t)off;
+    }
     r->roff = 0;
     r->rlen = 0;
     if (ev->ref_str && ev->ref_len) {
@@ -349,8 +367,14 @@ static int chunk_add(chunk *c, const rtn_event *ev, uint64_t line)
         r->roff = (uint32_t)off;
         r->rlen = ev->ref_len;
     }
-    c->line[c->n++] = line;
+    c->n++;
     return 0;
+}
+
+/* A row's customer id: in the row, or in the chunk's bytes. */
+static const char *crow_id(const chunk *c, const crow *r)
+{
+    return r->clen <= CROW_ID ? r->cid.in : c->bytes + r->cid.off;
 }
 
 /* The event of a row, its ids pointing into the chunk's bytes; `blank` is
@@ -360,7 +384,7 @@ static void row_event(const chunk *c, const crow *r, const rtn_event *blank, rtn
     *ev = *blank;
     ev->type = r->type;
     ev->time = r->time;
-    ev->customer_str = c->bytes + r->coff;
+    ev->customer_str = crow_id(c, r);
     ev->customer_len = r->clen;
     if (r->rlen) {
         ev->ref_str = c->bytes + r->roff;
@@ -410,7 +434,7 @@ static void chunk_sort(chunk *c)
     int pass;
     for (i = 0; i < n; i++) {
         const crow *r = &c->row[i];
-        key[i] = (uint64_t)id_hash(c->bytes + r->coff, r->clen) << 32 | i;
+        key[i] = (uint64_t)id_hash(crow_id(c, r), r->clen) << 32 | i;
     }
     for (pass = 0; pass < 2 && n > 1; pass++) {
         int shift = 42 + 11 * pass;
@@ -464,11 +488,7 @@ static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char
         for (j = 0; j < m; j++) {
             size_t at = i + j;
             if (at + AHEAD_ROW < c->n) {
-                /* A row may straddle two cache lines. */
-                const char *a = (const char *)&c->row[c->key[at + AHEAD_ROW] & 0xffffffffu];
-                PREFETCH(a);
-                if (((uintptr_t)a & 63) + sizeof(crow) > 64)
-                    PREFETCH(a + sizeof(crow) - 1);
+                PREFETCH(&c->row[c->key[at + AHEAD_ROW] & 0xffffffffu]);
             }
             row_event(c, &c->row[c->key[at] & 0xffffffffu], &blank, &c->blk[j]);
         }
@@ -479,7 +499,7 @@ static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char
             done += acc;
             if (prc == RTN_OK)
                 break;
-            line = c->line[c->key[i + done] & 0xffffffffu];
+            line = c->row[c->key[i + done] & 0xffffffffu].line;
             if (prc == RTN_ENOMEM) {
                 fprintf(stderr, "%s: %s:%llu: %s\n", prog, shown, (unsigned long long)line,
                         rtn_ctx_last_error(ctx));

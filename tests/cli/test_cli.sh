@@ -348,6 +348,25 @@ for l in 3 4 5 6 7 8 9; do grep_err "clock.csv:$l: bad time"; done
 grep_err "7 bad rows skipped"
 check "$TMP/out" events 3
 
+# Customer ids of up to 16 bytes are kept in the chunk's rows, longer ones
+# beside them: ids of 16 and 17 bytes that share their first 16, and a long
+# one, each seen twice, are three customers (4 purchases by two of them).
+cat >"$TMP/ids.csv" <<'EOF'
+time,type,customer,value
+2026-01-01T00:00:00Z,acquire,abcdefghijklmnop
+2026-01-01T01:00:00Z,acquire,abcdefghijklmnopq
+2026-01-01T02:00:00Z,acquire,customer-with-a-rather-long-identifier-0001
+2026-01-02T00:00:00Z,purchase,abcdefghijklmnopq,5
+2026-01-02T01:00:00Z,purchase,customer-with-a-rather-long-identifier-0001,7
+2026-01-03T00:00:00Z,purchase,abcdefghijklmnopq,5
+2026-01-03T01:00:00Z,purchase,customer-with-a-rather-long-identifier-0001,7
+EOF
+expect_rc 0 "$RT" report --format json "$TMP/ids.csv"
+check "$TMP/out" customers 3
+check "$TMP/out" metrics.purchases.value 4
+check "$TMP/out" metrics.revenue.value 24
+check "$TMP/out" metrics.buyers.value 2
+
 # ---- exit codes --------------------------------------------------------------------------
 expect_rc 2 "$RT"
 expect_rc 2 "$RT" frobnicate
