@@ -321,8 +321,9 @@ int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
 }
 
 /* A batch looks ahead. LA_ID events before its turn, an event's customer
- * id bytes are requested; LA_HASH before, they are hashed and the index
- * slot requested; LA_SLOT before, the slot is read and the customer's
+ * id bytes and ref bytes are requested; LA_HASH before, the id is hashed
+ * and the index slot requested; LA_SLOT before, the slot is read and the
+ * customer's
  * record requested, with the index slot of the module state the event's
  * type looks up (a feature's use, a cart or contact, a subscriber); LA_REC
  * before, the record is read and its last entries and id bytes requested,
@@ -340,6 +341,9 @@ static void la_id(const rtn_event *ev)
 {
     if (ev->customer_str && id_valid(ev))
         RTN_PREFETCH(ev->customer_str);
+    /* A ref names a feature, cart, contact or subscription to look up. */
+    if (ev->ref_str && ev->ref_len)
+        RTN_PREFETCH(ev->ref_str);
 }
 
 typedef struct la_slot {
