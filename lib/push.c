@@ -323,11 +323,10 @@ int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
 /* A batch looks ahead. LA_ID events before its turn, an event's customer
  * id bytes and ref bytes are requested; LA_HASH before, the id is hashed
  * and the index slot requested; LA_SLOT before, the slot is read and the
- * customer's
- * record requested, with the index slot of the module state the event's
- * type looks up (a feature's use, a cart or contact, a subscriber); LA_REC
- * before, the record is read and its last entries and id bytes requested,
- * with the module state the slot names. By its turn, the event finds its
+ * customer's record requested, with the index slot of the module state the
+ * event's type looks up (a feature's use, a cart or contact, a
+ * subscriber); LA_REC before, the record is read and its last entries and
+ * id bytes requested, with the module state the slot names. By its turn, the event finds its
  * memory in the cache instead of waiting for it one miss after another.
  * It is all hints: nothing is changed. An event of the previous event's
  * customer needs no lookup of its own. */
