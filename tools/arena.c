@@ -8,9 +8,13 @@
  * class keeps a list of freed blocks, threaded through the blocks. A
  * larger block takes whole spans, its span count kept at its first span;
  * a freed one gives its pages back to the system and is reused by a block
- * of the same span count.
+ * of the same span count. A large block grows in place when it ends the
+ * used part of the range; elsewhere (on Linux) its pages are moved, not
+ * copied, to fresh spans. Blocks of 2 MiB and more start on a huge-page
+ * boundary, so that a move keeps their huge pages whole.
  */
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, MAP_NORESERVE, madvise */
+#define _GNU_SOURCE 1     /* mremap, where the system has it */
 #include "arena.h"
 
 #include <stdint.h>
@@ -135,32 +139,48 @@ static size_t span_of(const arena *a, const void *p)
 
 /* A block of whole spans (record tables, indexes, pair stores): a freed
  * one of the same span count, else fresh spans, else malloc. */
+/* k fresh spans at the top (on a huge-page boundary from 2 MiB on), or
+ * NULL when the range is used up. */
+static char *fresh_run(arena *a, size_t k)
+{
+    char *p = a->top;
+    if (k * SPAN >= HUGE_PAGE)
+        p = a->base + ((size_t)(p - a->base) + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    if (p > a->end || k > (size_t)(a->end - p) / SPAN || k > UINT32_MAX)
+        return NULL;
+    a->span_class[span_of(a, p)] = LARGE;
+    a->span_run[span_of(a, p)] = (uint32_t)k;
+    a->top = p + k * SPAN;
+    return p;
+}
+
 static void *large_malloc(arena *a, size_t n)
 {
     size_t k = (n + SPAN - 1) / SPAN, i;
     void *p;
-    for (i = a->nrun_free; i-- > 0;)
-        if (a->span_run[span_of(a, a->run_free[i])] == k) {
-            p = a->run_free[i];
-            a->run_free[i] = a->run_free[--a->nrun_free];
-            return p;
-        }
-    if (k > (size_t)(a->end - a->top) / SPAN || k > UINT32_MAX)
+    if (k * SPAN < HUGE_PAGE)
+        for (i = a->nrun_free; i-- > 0;)
+            if (a->span_run[span_of(a, a->run_free[i])] == k) {
+                p = a->run_free[i];
+                a->run_free[i] = a->run_free[--a->nrun_free];
+                return p;
+            }
+    if ((p = fresh_run(a, k)) == NULL)
         return malloc(n);
-    p = a->top;
-    a->span_class[span_of(a, p)] = LARGE;
-    a->span_run[span_of(a, p)] = (uint32_t)k;
-    a->top += k * SPAN;
     return p;
 }
 
-/* A freed large block gives its pages back (a block grown by doubling
- * leaves its old copy behind) and waits for a block of its span count. */
-static void large_free(arena *a, char *p)
+/* A freed large block gives its pages back (unless they are fresh
+ * already) and waits for a block of its span count. */
+static void run_free(arena *a, char *p, int fresh)
 {
     size_t k = a->span_run[span_of(a, p)];
 #ifdef MADV_DONTNEED
-    madvise(p, k * SPAN, MADV_DONTNEED);
+    if (!fresh)
+        madvise(p, k * SPAN, MADV_DONTNEED);
+#else
+    (void)k;
+    (void)fresh;
 #endif
     if (a->nrun_free == NFREE)
         a->run_free[0] = a->run_free[--a->nrun_free]; /* forget the oldest */
@@ -211,11 +231,45 @@ static void arena_release(void *p, void *user)
     }
     s = span_of(a, p);
     if (a->span_class[s] == LARGE) {
-        large_free(a, p);
+        run_free(a, p, 0);
         return;
     }
     memcpy(p, &a->free_list[a->span_class[s]], sizeof(void *));
     a->free_list[a->span_class[s]] = p;
+}
+
+/* Grow the large block p (of `have` bytes) to n bytes without copying:
+ * in place when it ends the used part of the range, else by moving its
+ * pages to fresh spans (the range left behind is mapped again, untouched,
+ * and reused). NULL when neither can be done. */
+static void *large_grow(arena *a, char *p, size_t have, size_t n)
+{
+    size_t k = (n + SPAN - 1) / SPAN;
+    char *q;
+    if (p + have == a->top && k <= (size_t)(a->end - p) / SPAN && k <= UINT32_MAX) {
+        a->span_run[span_of(a, p)] = (uint32_t)k;
+        a->top = p + k * SPAN;
+        return p;
+    }
+#if defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED)
+    if ((q = fresh_run(a, k)) == NULL)
+        return NULL;
+    if (mremap(p, have, have, MREMAP_MAYMOVE | MREMAP_FIXED, q) != (void *)q) {
+        run_free(a, q, 1);
+        return NULL;
+    }
+    /* p's range is unmapped now: map it again (a failure leaves a hole,
+     * which is never handed out again). */
+    if (mmap(p, have, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+             -1, 0) == (void *)p) {
+        huge_hint(p, have);
+        run_free(a, p, 1);
+    }
+    return q;
+#else
+    (void)q;
+    return NULL;
+#endif
 }
 
 static void *arena_realloc(void *p, size_t n, void *user)
@@ -230,6 +284,8 @@ static void *arena_realloc(void *p, size_t n, void *user)
     have = usable(a, p);
     if (n <= have && (n > have / 2 || have <= 16))
         return p;
+    if (n > have && a->span_class[span_of(a, p)] == LARGE && (q = large_grow(a, p, have, n)) != NULL)
+        return q;
     if ((q = arena_malloc(n, a)) == NULL)
         return NULL;
     memcpy(q, p, n < have ? n : have);

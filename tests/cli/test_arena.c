@@ -118,6 +118,79 @@ static void random_ops(arena *a)
     CHECK(arena_used(a) > 0, "the arena hands out spans");
 }
 
+/* A byte that depends on its position, so that moved or swapped pages show. */
+static unsigned char at(size_t i, unsigned tag)
+{
+    return (unsigned char)((i >> 12) * 131 + (i >> 16) * 7 + i + tag);
+}
+
+/* Large blocks growing by doubling to 16 MiB, interleaved so that some end
+ * the used range (growing in place) and some do not (moved), with freed
+ * blocks and new ones between: every byte stays where it was. */
+static void growing_blocks(arena *a)
+{
+    rtn_allocator h;
+    unsigned char *b[3] = {NULL, NULL, NULL}, *extra = NULL;
+    size_t n[3] = {0, 0, 0}, i, j, round;
+    arena_hooks(a, &h);
+    for (round = 0; round < 9; round++) {
+        for (j = 0; j < 3; j++) {
+            size_t m = (size_t)65536 << round, keep = n[j];
+            unsigned char *q = h.realloc_fn(b[j], m + j * 5000, h.user);
+            CHECK(q != NULL, "realloc to %zu failed", m);
+            for (i = 0; i < keep; i++)
+                if (q[i] != at(i, (unsigned)j)) {
+                    CHECK(0, "block %zu: byte %zu changed growing from %zu to %zu", j, i, keep,
+                          m + j * 5000);
+                    return;
+                }
+            b[j] = q;
+            n[j] = m + j * 5000;
+            for (i = keep; i < n[j]; i++)
+                b[j][i] = at(i, (unsigned)j);
+        }
+        /* A block freed and one taken between growths. */
+        h.free_fn(extra, h.user);
+        extra = h.malloc_fn((size_t)70000 << (round % 4), h.user);
+        CHECK(extra != NULL, "malloc between growths failed");
+        memset(extra, 0x5a, (size_t)70000 << (round % 4));
+    }
+    /* Shrinking keeps the front. */
+    b[0] = h.realloc_fn(b[0], 100000, h.user);
+    CHECK(b[0] != NULL, "shrink failed");
+    for (i = 0; i < 100000; i++)
+        if (b[0][i] != at(i, 0)) {
+            CHECK(0, "byte %zu changed shrinking", i);
+            break;
+        }
+    for (j = 0; j < 3; j++)
+        h.free_fn(b[j], h.user);
+    h.free_fn(extra, h.user);
+    /* One block growing alone ends the used range, so it grows in place;
+     * a block taken after it must not overlap it. */
+    b[0] = NULL;
+    n[0] = 0;
+    for (round = 0; round < 6; round++) {
+        size_t m = (size_t)100000 << round;
+        unsigned char *q = h.realloc_fn(b[0], m, h.user);
+        CHECK(q != NULL && (round < 2 || q == b[0]), "growth %zu moved the block at the top", round);
+        b[0] = q;
+        for (i = n[0]; i < m; i++)
+            b[0][i] = at(i, 9);
+        n[0] = m;
+    }
+    extra = h.malloc_fn(3000000, h.user);
+    CHECK(extra != NULL, "malloc after growing in place failed");
+    memset(extra, 0xa5, 3000000);
+    for (i = 0; i < n[0]; i++)
+        if (b[0][i] != at(i, 9)) {
+            CHECK(0, "byte %zu of the block grown in place was overwritten", i);
+            break;
+        }
+    h.free_fn(b[0], h.user);
+    h.free_fn(extra, h.user);
+}
+
 /* The same events on the arena and on malloc give the same results. */
 static void same_results(arena *a)
 {
@@ -169,6 +242,7 @@ int main(void)
         return 77;
     }
     random_ops(a);
+    growing_blocks(a);
     same_results(a);
     arena_free(a);
     if (failures)
