@@ -10,8 +10,10 @@
  * a freed one gives its pages back to the system and is reused by a block
  * of the same span count. A large block grows in place when it ends the
  * used part of the range; elsewhere (on Linux) its pages are moved, not
- * copied, to fresh spans. Blocks of 2 MiB and more start on a huge-page
- * boundary, so that a move keeps their huge pages whole.
+ * copied, to fresh spans. Blocks of 8 MiB and more start on a huge-page
+ * boundary, so that a move keeps their huge pages whole (smaller ones do
+ * not: the unused end of a huge page before an aligned block is memory
+ * taken for nothing).
  */
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, MAP_NORESERVE, madvise */
 #define _GNU_SOURCE 1     /* mremap, where the system has it */
@@ -26,6 +28,7 @@
 #define NCLASS 48
 #define HUGE_PAGE ((size_t)2 * 1024 * 1024)
 #define LARGE 255             /* span class of the first span of a large block */
+#define ALIGNED ((size_t)8 * 1024 * 1024) /* large blocks from this size start on a huge page */
 #define NFREE 256             /* freed large blocks kept for reuse */
 
 struct arena {
@@ -139,12 +142,12 @@ static size_t span_of(const arena *a, const void *p)
 
 /* A block of whole spans (record tables, indexes, pair stores): a freed
  * one of the same span count, else fresh spans, else malloc. */
-/* k fresh spans at the top (on a huge-page boundary from 2 MiB on), or
+/* k fresh spans at the top (on a huge-page boundary from ALIGNED on), or
  * NULL when the range is used up. */
 static char *fresh_run(arena *a, size_t k)
 {
     char *p = a->top;
-    if (k * SPAN >= HUGE_PAGE)
+    if (k * SPAN >= ALIGNED)
         p = a->base + ((size_t)(p - a->base) + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
     if (p > a->end || k > (size_t)(a->end - p) / SPAN || k > UINT32_MAX)
         return NULL;
@@ -158,7 +161,7 @@ static void *large_malloc(arena *a, size_t n)
 {
     size_t k = (n + SPAN - 1) / SPAN, i;
     void *p;
-    if (k * SPAN < HUGE_PAGE)
+    if (k * SPAN < ALIGNED)
         for (i = a->nrun_free; i-- > 0;)
             if (a->span_run[span_of(a, a->run_free[i])] == k) {
                 p = a->run_free[i];
