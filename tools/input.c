@@ -1024,7 +1024,10 @@ static int lookup_type(in_file *f, const char *p, size_t n)
 {
     char name[24];
     int i, t;
-    unsigned h = n ? (unsigned)(n * 7 + (unsigned char)p[0] * 3 + (unsigned char)p[n - 1]) & 63u : 0;
+    /* The 19 type names take 19 different slots of this hash. */
+    unsigned h = n ? (unsigned)(n + (unsigned char)p[0] + (unsigned char)p[n - 1] +
+                                6u * (unsigned char)p[n >= 2 ? n - 2 : 0]) & 63u
+                   : 0;
     if (f->type_slot[h]) {
         const type_cache *c = &f->types[f->type_slot[h] - 1];
         if (type_is(c, p, n))
