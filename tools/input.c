@@ -191,15 +191,6 @@ static int parse_time_cached(in_file *f, const char *s, size_t n, int64_t *out)
     size_t i;
     if (n == 0)
         return -1;
-    /* The usual form, YYYY-MM-DDTHH:MM:SSZ, on the date of the row before. */
-    if (n == 20 && f && f->date_ok && s[10] == 'T' && s[13] == ':' && s[16] == ':' &&
-        s[19] == 'Z' && same_date(s, f->date_str)) {
-        if (clock_digits(s + 11, &hh, &mi, &ss) || hh > 23 || mi > 59 || ss > 60)
-            return -1;
-        *out = f->date_days * 86400000 + (int64_t)hh * 3600000 + (int64_t)mi * 60000 +
-               (int64_t)ss * 1000;
-        return 0;
-    }
     if (n >= 10 && s[4] == '-') {
         if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
             return -1;
@@ -290,6 +281,21 @@ static int parse_time_cached(in_file *f, const char *s, size_t n, int64_t *out)
         *out = neg ? -v : v;
         return 0;
     }
+}
+
+/* The usual form, YYYY-MM-DDTHH:MM:SSZ, on the date of the row before:
+ * 1 with *out set, 0 when it is not that (parse_time_cached decides), -1
+ * for a bad clock. Inline, before the full parser. */
+static inline int time_same_date(const in_file *f, const char *s, size_t n, int64_t *out)
+{
+    unsigned hh, mi, ss;
+    if (n != 20 || !f->date_ok || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
+        !same_date(s, f->date_str))
+        return 0;
+    if (clock_digits(s + 11, &hh, &mi, &ss) || hh > 23 || mi > 59 || ss > 60)
+        return -1;
+    *out = f->date_days * 86400000 + (int64_t)hh * 3600000 + (int64_t)mi * 60000 + (int64_t)ss * 1000;
+    return 1;
 }
 
 int in_parse_time(const char *s, size_t len, int64_t *out_ms)
@@ -1076,6 +1082,7 @@ static int to_event_raw(in_file *f, const fld *val, rtn_event *ev)
 {
     fld t = val[C_TIME], ty = val[C_TYPE], c = val[C_CUSTOMER];
     fld v = val[C_VALUE], q = val[C_QUANTITY], r = val[C_REF];
+    int rc;
     trim(&t);
     trim(&ty);
     trim(&v);
@@ -1084,7 +1091,8 @@ static int to_event_raw(in_file *f, const fld *val, rtn_event *ev)
         snprintf(f->err, sizeof(f->err), "empty time");
         return -1;
     }
-    if (parse_time_cached(f, t.p, t.n, &ev->time)) {
+    if ((rc = time_same_date(f, t.p, t.n, &ev->time)) < 0 ||
+        (rc == 0 && parse_time_cached(f, t.p, t.n, &ev->time))) {
         snprintf(f->err, sizeof(f->err), "bad time \"%.*s\" (ISO 8601 or integer milliseconds)",
                  (int)(t.n > 40 ? 40 : t.n), t.p);
         return -1;
