@@ -672,6 +672,10 @@ static blk_bits block_bits(const char *q)
 }
 #endif
 
+#if IN_SLACK < IN_BLOCK
+#error "the last block of a line may read IN_BLOCK bytes past the data"
+#endif
+
 static unsigned low_bit(uint32_t m)
 {
 #if defined(__GNUC__)
