@@ -336,7 +336,14 @@ int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
 #define LA_REC 4
 #define LA_RING 16 /* a power of two above LA_HASH */
 
-static void la_id(const rtn_event *ev)
+/* The stages run for every event of a batch: inline into its loop. */
+#if defined(__GNUC__)
+#define LA_INLINE __attribute__((always_inline)) inline
+#else
+#define LA_INLINE inline
+#endif
+
+static LA_INLINE void la_id(const rtn_event *ev)
 {
     if (ev->customer_str && id_valid(ev))
         RTN_PREFETCH(ev->customer_str);
@@ -360,7 +367,7 @@ static const rtn_event *batch_at(const rtn_event *evs, size_t i)
     return evs + i;
 }
 
-static void la_hash(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, size_t j)
+static LA_INLINE void la_hash(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, size_t j)
 {
     la_slot *s = &ring[j % LA_RING];
     const la_slot *ps = j ? &ring[(j - 1) % LA_RING] : NULL;
@@ -382,7 +389,7 @@ static void la_hash(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, siz
 
 /* The customer's record (an event of the previous event's customer takes
  * its record), then the module state the event's type will look up. */
-static void la_slot_read(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, size_t j)
+static LA_INLINE void la_slot_read(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, size_t j)
 {
     la_slot *s = &ring[j % LA_RING];
     const rtn_ctab *t = &ctx->cust;
@@ -414,7 +421,7 @@ static void la_slot_read(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs
 
 /* It records what it asked for: a function that only prefetches counts as
  * pure to the compiler, and its calls would be dropped. */
-static void la_rec_read(la_slot *s, const rtn_ctx *ctx)
+static LA_INLINE void la_rec_read(la_slot *s, const rtn_ctx *ctx)
 {
     const rtn_ctab *t = &ctx->cust;
     const rtn_cust *c;
