@@ -69,6 +69,12 @@ static int check_score(rtn_ctx *ctx, const rtn_event *ev)
     return RTN_OK;
 }
 
+/* The types whose value or quantity is checked: money, quantities, scores. */
+static const unsigned char type_checks[RTN_NTYPES] = {
+    [RTN_EV_PURCHASE] = 1, [RTN_EV_RETURN] = 1, [RTN_EV_SUBSCRIPTION] = 1,
+    [RTN_EV_NPS] = 1,      [RTN_EV_CSAT] = 1,   [RTN_EV_CES] = 1,
+};
+
 int rtn__validate_event(rtn_ctx *ctx, const rtn_event *ev)
 {
     if (ev->size != sizeof(rtn_event))
@@ -86,6 +92,8 @@ int rtn__validate_event(rtn_ctx *ctx, const rtn_event *ev)
         return rtn__fail(ctx, RTN_EID, "customer_len set without customer_str");
     if ((ev->ref_str && ev->ref_len > RTN_ID_MAX) || (!ev->ref_str && ev->ref_len))
         return rtn__fail(ctx, RTN_EID, "invalid reference id (%u bytes)", (unsigned)ev->ref_len);
+    if (!type_checks[ev->type])
+        return RTN_OK; /* most events: nothing more to check */
     if (is_money(ev->type) &&
         (!isfinite(ev->value) || ev->value < 0 || ev->value > RTN_AMOUNT_MAX))
         return rtn__fail(ctx, RTN_EAMOUNT, "%s amount %g is not a finite number in 0..1e12",
