@@ -578,22 +578,11 @@ int rtn__engage_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
     return RTN_OK;
 }
 
-/* Add d to the count and d * day to the sum at `day`. The two trees are
- * reserved together over the same buckets, so they have the same shape and
- * one walk updates both (unless a failed reservation left them apart). */
+/* Add d to the count and d * day to the sum at `day`. */
 static void runs_add(struct rtn_engage *e, uint32_t day, int64_t d)
 {
-    uint32_t k, n = e->dcnt.n;
-    int64_t dx = d * (int64_t)day;
-    if (e->dsum.n != n || e->dsum.base != e->dcnt.base) {
-        rtn__fen_add(&e->dcnt, day, d);
-        rtn__fen_add(&e->dsum, day, dx);
-        return;
-    }
-    for (k = day - e->dcnt.base + 1; k <= n; k += k & (~k + 1)) {
-        e->dcnt.t[k] += d;
-        e->dsum.t[k] += dx;
-    }
+    rtn__fen_add(&e->dcnt, day, d);
+    rtn__fen_add(&e->dsum, day, d * (int64_t)day);
 }
 
 void rtn__engage_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign)

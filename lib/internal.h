@@ -83,10 +83,13 @@ int rtn__grow(rtn_mem *m, void **p, uint32_t *cap, uint32_t need, size_t elem);
 /* *out = a copy of `size` bytes at p (NULL when p is NULL or size is 0). */
 int rtn__dup(rtn_mem *m, void **out, const void *p, size_t size);
 
-/* ---- Fenwick tree over a growable bucket range --------------------------- */
+/* ---- sums per bucket over a growable range (a tree over blocks) ---------- */
+
+/* Buckets per block of the tree over blocks (fenwick.c). */
+#define RTN_FEN_BLOCK 64u
 
 typedef struct rtn_fen {
-    int64_t *t;     /* 1-based tree of n nodes */
+    int64_t *t;     /* n bucket values, then a 1-based tree over their blocks */
     uint32_t base;  /* first bucket covered */
     uint32_t n;     /* buckets covered: [base, base + n) */
 } rtn_fen;

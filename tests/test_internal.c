@@ -41,7 +41,38 @@ START_TEST(fenwick_vs_naive)
             ck_assert_int_eq(rtn__fen_get(&f, b), naive[b]);
         }
     }
-    ck_assert_uint_eq(m.used, (uint64_t)(f.n + 1) * sizeof(int64_t));
+    /* Every prefix, across block edges. */
+    {
+        int64_t s = 0;
+        uint32_t k;
+        for (k = 0; k <= 4200; k++) {
+            ck_assert_int_eq(rtn__fen_prefix(&f, k), s);
+            if (k < 4096)
+                s += naive[k];
+        }
+    }
+    /* Values, then a tree over blocks of RTN_FEN_BLOCK, then one slot. */
+    ck_assert_uint_eq(m.used, (uint64_t)(f.n + (f.n + RTN_FEN_BLOCK - 1) / RTN_FEN_BLOCK + 1) *
+                                  sizeof(int64_t));
+    /* A copy, added to a tree of the same shape and to one of another:
+     * every bucket doubles. */
+    {
+        rtn_fen g, h;
+        uint32_t k;
+        memset(&h, 0, sizeof h);
+        ck_assert_int_eq(rtn__fen_clone(&m, &g, &f), RTN_OK);
+        ck_assert_int_eq(rtn__fen_add_tree(&m, &g, &f), RTN_OK);
+        ck_assert_int_eq(rtn__fen_reserve(&m, &h, 9000), RTN_OK);
+        ck_assert_int_eq(rtn__fen_add_tree(&m, &h, &f), RTN_OK);
+        ck_assert_int_eq(rtn__fen_add_tree(&m, &h, &f), RTN_OK);
+        for (k = 0; k < 4096; k += 7) {
+            ck_assert_int_eq(rtn__fen_get(&g, k), 2 * naive[k]);
+            ck_assert_int_eq(rtn__fen_get(&h, k), 2 * naive[k]);
+            ck_assert_int_eq(rtn__fen_prefix(&g, k), rtn__fen_prefix(&h, k));
+        }
+        rtn__fen_free(&m, &g);
+        rtn__fen_free(&m, &h);
+    }
     rtn__fen_free(&m, &f);
     ck_assert_uint_eq(m.used, 0);
 }
