@@ -1,61 +1,67 @@
 /*
  * fenwick.c: int64 sums per bucket over a bucket range that grows on
- * demand, in either direction, with prefix sums in O(log n).
+ * demand, in either direction. (Once a Fenwick tree, hence the name.)
  *
- * Two levels: the value of every bucket, flat, then a Fenwick (binary
- * indexed) tree over blocks of RTN_FEN_BLOCK buckets. An add writes one
- * value and walks the small block tree, which stays in the first-level
- * cache, where a tree over every bucket would touch a dozen lines spread
- * over the whole array; a prefix sum adds the blocks before it and the
- * values of its last, partial block. Layout of t (see rtn_fen): values
- * t[0 .. n), then the block tree t[n + 1 .. n + nblocks] (1-based).
+ * Three flat levels: the value of every bucket, the sum of every block of
+ * 64 buckets, and the sum of every block of 4096. An add writes one slot
+ * of each, with no loop and no branch; a prefix sum adds the whole large
+ * blocks before it, then the small blocks and the values of its last
+ * partial ones: at most n / 4096 + 126 slots, read in order. Layout of t
+ * (see rtn_fen): values t[0 .. n), small blocks after them, large blocks
+ * after those.
  */
 #include "internal.h"
 
 #include <string.h>
 
-#define BLOCK RTN_FEN_BLOCK
+#define B1 6 /* log2 of the buckets in a small block */
+#define B2 12 /* log2 of the buckets in a large block */
 
-static uint32_t nblocks(uint32_t n)
+static uint32_t blocks(uint32_t n, int shift)
 {
-    return (uint32_t)(((uint64_t)n + BLOCK - 1) / BLOCK);
+    return (uint32_t)(((uint64_t)n + ((uint64_t)1 << shift) - 1) >> shift);
 }
 
 /* Slots of t for n buckets. */
 static size_t slots(uint32_t n)
 {
-    return n ? (size_t)n + nblocks(n) + 1 : 0;
+    return n ? (size_t)n + blocks(n, B1) + blocks(n, B2) : 0;
+}
+
+static int64_t *small_of(const rtn_fen *f)
+{
+    return f->t + f->n;
+}
+
+static int64_t *large_of(const rtn_fen *f)
+{
+    return f->t + f->n + blocks(f->n, B1);
+}
+
+static int64_t sum(const int64_t *v, uint32_t from, uint32_t to)
+{
+    int64_t s = 0;
+    for (; from < to; from++)
+        s += v[from];
+    return s;
 }
 
 /* Sum of the first k buckets of the range (k <= n). */
 static int64_t prefix_raw(const rtn_fen *f, uint32_t k)
 {
-    const int64_t *tree = f->t + f->n;
-    uint32_t b = k / BLOCK, i;
-    int64_t s = 0;
-    for (i = b; i > 0; i &= i - 1)
-        s += tree[i];
-    for (i = b * BLOCK; i < k; i++)
-        s += f->t[i];
-    return s;
+    uint32_t j2 = k >> B2, j1 = k >> B1;
+    return sum(large_of(f), 0, j2) + sum(small_of(f), j2 << (B2 - B1), j1) + sum(f->t, j1 << B1, k);
 }
 
-/* Build the block tree from the values. */
+/* The block sums from the values. */
 static void build(rtn_fen *f)
 {
-    int64_t *tree = f->t + f->n;
-    uint32_t nb = nblocks(f->n), b, i;
-    for (b = 1; b <= nb; b++) {
-        int64_t s = 0;
-        uint32_t end = b * BLOCK < f->n ? b * BLOCK : f->n;
-        for (i = (b - 1) * BLOCK; i < end; i++)
-            s += f->t[i];
-        tree[b] = s;
-    }
-    for (b = 1; b <= nb; b++) {
-        uint32_t up = b + (b & (~b + 1));
-        if (up <= nb)
-            tree[up] += tree[b];
+    int64_t *s1 = small_of(f), *s2 = large_of(f);
+    uint32_t i;
+    memset(s1, 0, (size_t)(blocks(f->n, B1) + blocks(f->n, B2)) * sizeof(int64_t));
+    for (i = 0; i < f->n; i++) {
+        s1[i >> B1] += f->t[i];
+        s2[i >> B2] += f->t[i];
     }
 }
 
@@ -86,7 +92,7 @@ int rtn__fen_grow(rtn_mem *m, rtn_fen *f, uint32_t bucket)
     if (t == NULL)
         return RTN_ENOMEM;
     memset(t, 0, slots((uint32_t)span) * sizeof(int64_t));
-    /* Place the old values, then build the block tree in O(span). */
+    /* Place the old values, then sum the blocks in O(span). */
     if (f->n)
         memcpy(t + (f->base - lo), f->t, (size_t)f->n * sizeof(int64_t));
     rtn__free(m, f->t, slots(f->n) * sizeof(int64_t));
@@ -99,12 +105,10 @@ int rtn__fen_grow(rtn_mem *m, rtn_fen *f, uint32_t bucket)
 
 void rtn__fen_add(rtn_fen *f, uint32_t bucket, int64_t delta)
 {
-    uint32_t i = bucket - f->base, k;
-    int64_t *tree = f->t + f->n;
-    uint32_t nb = nblocks(f->n);
+    uint32_t i = bucket - f->base;
     f->t[i] += delta;
-    for (k = i / BLOCK + 1; k <= nb; k += k & (~k + 1))
-        tree[k] += delta;
+    small_of(f)[i >> B1] += delta;
+    large_of(f)[i >> B2] += delta;
 }
 
 int64_t rtn__fen_prefix(const rtn_fen *f, uint32_t end)
@@ -158,7 +162,7 @@ int rtn__fen_add_tree(rtn_mem *m, rtn_fen *d, const rtn_fen *s)
     if (rtn__fen_reserve(m, d, s->base) || rtn__fen_reserve(m, d, s->base + s->n - 1))
         return RTN_ENOMEM;
     if (d->base == s->base && d->n == s->n) {
-        /* Same shape: values and block tree are linear, slot by slot. */
+        /* Same shape: values and block sums are linear, slot by slot. */
         for (i = 0; i < slots(s->n); i++)
             d->t[i] += s->t[i];
         return RTN_OK;

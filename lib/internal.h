@@ -83,13 +83,10 @@ int rtn__grow(rtn_mem *m, void **p, uint32_t *cap, uint32_t need, size_t elem);
 /* *out = a copy of `size` bytes at p (NULL when p is NULL or size is 0). */
 int rtn__dup(rtn_mem *m, void **out, const void *p, size_t size);
 
-/* ---- sums per bucket over a growable range (a tree over blocks) ---------- */
-
-/* Buckets per block of the tree over blocks (fenwick.c). */
-#define RTN_FEN_BLOCK 64u
+/* ---- sums per bucket over a growable range (values and block sums) ------ */
 
 typedef struct rtn_fen {
-    int64_t *t;     /* n bucket values, then a 1-based tree over their blocks */
+    int64_t *t;     /* n bucket values, then sums of blocks of 64 and 4096 */
     uint32_t base;  /* first bucket covered */
     uint32_t n;     /* buckets covered: [base, base + n) */
 } rtn_fen;

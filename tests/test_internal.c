@@ -13,29 +13,31 @@ START_TEST(fenwick_vs_naive)
 {
     rtn_mem m;
     rtn_fen f;
-    int64_t naive[4096];
+    /* Buckets over 20000: several blocks of 4096, the range growing both
+     * ways from the middle. */
+    static int64_t naive[20000];
     tu_rng r = {12345};
     int i;
     memset(&m, 0, sizeof m);
     memset(&f, 0, sizeof f);
     memset(naive, 0, sizeof naive);
-    for (i = 0; i < 3000; i++) {
+    for (i = 0; i < 6000; i++) {
         /* Start in the middle so the range grows both ways. */
-        uint32_t b = i < 10 ? 2000 + (uint32_t)i : tu_below(&r, 4096);
+        uint32_t b = i < 10 ? 9000 + (uint32_t)i : tu_below(&r, 20000);
         int64_t d = (int64_t)tu_below(&r, 21) - 10;
         ck_assert_int_eq(rtn__fen_reserve(&m, &f, b), RTN_OK);
         ck_assert(b >= f.base && b < f.base + f.n);
         rtn__fen_add(&f, b, d);
         naive[b] += d;
         if (i % 50 == 0) {
-            uint32_t a = tu_below(&r, 4200), e = tu_below(&r, 4200), k;
+            uint32_t a = tu_below(&r, 20100), e = tu_below(&r, 20100), k;
             int64_t s = 0;
             if (a > e) {
                 uint32_t t = a;
                 a = e;
                 e = t;
             }
-            for (k = a; k < e && k < 4096; k++)
+            for (k = a; k < e && k < 20000; k++)
                 s += naive[k];
             ck_assert_int_eq(rtn__fen_range(&f, a, e), s);
             ck_assert_int_eq(rtn__fen_get(&f, b), naive[b]);
@@ -45,14 +47,14 @@ START_TEST(fenwick_vs_naive)
     {
         int64_t s = 0;
         uint32_t k;
-        for (k = 0; k <= 4200; k++) {
+        for (k = 0; k <= 20100; k++) {
             ck_assert_int_eq(rtn__fen_prefix(&f, k), s);
-            if (k < 4096)
+            if (k < 20000)
                 s += naive[k];
         }
     }
-    /* Values, then a tree over blocks of RTN_FEN_BLOCK, then one slot. */
-    ck_assert_uint_eq(m.used, (uint64_t)(f.n + (f.n + RTN_FEN_BLOCK - 1) / RTN_FEN_BLOCK + 1) *
+    /* Values, then the sums of blocks of 64 and of 4096 buckets. */
+    ck_assert_uint_eq(m.used, (uint64_t)(f.n + (f.n + 63) / 64 + (f.n + 4095) / 4096) *
                                   sizeof(int64_t));
     /* A copy, added to a tree of the same shape and to one of another:
      * every bucket doubles. */
@@ -62,10 +64,10 @@ START_TEST(fenwick_vs_naive)
         memset(&h, 0, sizeof h);
         ck_assert_int_eq(rtn__fen_clone(&m, &g, &f), RTN_OK);
         ck_assert_int_eq(rtn__fen_add_tree(&m, &g, &f), RTN_OK);
-        ck_assert_int_eq(rtn__fen_reserve(&m, &h, 9000), RTN_OK);
+        ck_assert_int_eq(rtn__fen_reserve(&m, &h, 30000), RTN_OK);
         ck_assert_int_eq(rtn__fen_add_tree(&m, &h, &f), RTN_OK);
         ck_assert_int_eq(rtn__fen_add_tree(&m, &h, &f), RTN_OK);
-        for (k = 0; k < 4096; k += 7) {
+        for (k = 0; k < 20000; k += 7) {
             ck_assert_int_eq(rtn__fen_get(&g, k), 2 * naive[k]);
             ck_assert_int_eq(rtn__fen_get(&h, k), 2 * naive[k]);
             ck_assert_int_eq(rtn__fen_prefix(&g, k), rtn__fen_prefix(&h, k));
