@@ -7,6 +7,14 @@
 
 #include <string.h>
 
+/* The event path and the batch look-ahead stages run for every event:
+ * inline into the batch loop. */
+#if defined(__GNUC__)
+#define LA_INLINE __attribute__((always_inline)) inline
+#else
+#define LA_INLINE inline
+#endif
+
 static const char *const type_names[] = {
     NULL, "acquire", "churn", "purchase", "return", "subscription", "activity",
     "feature", "page_view", "share", "visit", "conversion", "cart_create",
@@ -262,7 +270,7 @@ static void key_hash(rtn_ckey *key)
 /* `hashed`: the event's key with its hash, or NULL. `known`: the record of
  * the event's customer when the caller knows it (the previous event of a
  * batch had the same id), else UINT32_MAX. */
-static int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, uint32_t known)
+static LA_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, uint32_t known)
 {
     rtn_ckey key;
     uint32_t b, ci;
@@ -344,12 +352,6 @@ int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
 #define LA_REC 4
 #define LA_RING 16 /* a power of two above LA_HASH */
 
-/* The stages run for every event of a batch: inline into its loop. */
-#if defined(__GNUC__)
-#define LA_INLINE __attribute__((always_inline)) inline
-#else
-#define LA_INLINE inline
-#endif
 
 static LA_INLINE void la_id(const rtn_event *ev)
 {
