@@ -509,6 +509,10 @@ int rtn__engage_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
 void rtn__engage_free(rtn_ctx *ctx);
 
 int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket);
+/* The per-bucket count of page views, shares, visits or conversions (the
+ * event path adds to it itself: reserve, then add 1); NULL when the
+ * journey module cannot be allocated. */
+rtn_fen *rtn__journey_counter(rtn_ctx *ctx, int type);
 void rtn__journey_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket);
 int rtn__journey_query(rtn_ctx *ctx, int metric, uint32_t fb, uint32_t tb,
                        const rtn_query_opts *opts, rtn_value *out);

@@ -490,6 +490,19 @@ void rtn__journey_ahead2(const rtn_ctx *ctx, uint32_t slot1)
         rtn__ahead_record(j->oidx, j->oicap, slot1, j->obj, sizeof(*j->obj));
 }
 
+rtn_fen *rtn__journey_counter(rtn_ctx *ctx, int type)
+{
+    rtn_journey *j = journey_get(ctx);
+    if (j == NULL)
+        return NULL;
+    switch (type) {
+    case RTN_EV_PAGE_VIEW: return &j->views;
+    case RTN_EV_SHARE: return &j->shares;
+    case RTN_EV_VISIT: return &j->visits;
+    default: return &j->convs;
+    }
+}
+
 int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
 {
     rtn_journey *j;

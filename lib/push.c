@@ -200,15 +200,17 @@ void rtn__pending_begin_at(rtn_ctx *ctx, const rtn_ckey *key, uint32_t ci)
 /* The modules an event type concerns besides the core: a module is
  * prepared and committed only for them (each also checks the type itself).
  * The journey module also takes the configured value event. */
-enum { M_ENGAGE = 1, M_JOURNEY = 2, M_REVENUE = 4 };
+enum { M_ENGAGE = 1, M_JOURNEY = 2, M_REVENUE = 4, M_COUNT = 8 };
+/* M_COUNT: all the journey module does with the event is count it per
+ * bucket (rtn__journey_counter), which the event path does itself. */
 static const unsigned char type_mods[RTN_NTYPES] = {
     [RTN_EV_PURCHASE] = M_JOURNEY,
     [RTN_EV_SUBSCRIPTION] = M_REVENUE,
     [RTN_EV_FEATURE] = M_ENGAGE,
-    [RTN_EV_PAGE_VIEW] = M_JOURNEY,
-    [RTN_EV_SHARE] = M_JOURNEY,
-    [RTN_EV_VISIT] = M_JOURNEY,
-    [RTN_EV_CONVERSION] = M_JOURNEY,
+    [RTN_EV_PAGE_VIEW] = M_COUNT,
+    [RTN_EV_SHARE] = M_COUNT,
+    [RTN_EV_VISIT] = M_COUNT,
+    [RTN_EV_CONVERSION] = M_COUNT,
     [RTN_EV_CART_CREATE] = M_JOURNEY,
     [RTN_EV_CART_CHECKOUT] = M_JOURNEY,
     [RTN_EV_CONTACT_OPEN] = M_JOURNEY,
@@ -219,23 +221,30 @@ static const unsigned char type_mods[RTN_NTYPES] = {
     [RTN_EV_CES] = M_JOURNEY,
 };
 
-/* The modules of a (valid) event. */
+/* The modules of a (valid) event. The value event goes through the
+ * journey module (and then so does its count, if it has one). */
 static unsigned event_mods(const rtn_ctx *ctx, const rtn_event *ev)
 {
     int vt = ctx->cfg.value_event == RTN_VALUE_DEFAULT ? RTN_EV_FEATURE : ctx->cfg.value_event;
-    return type_mods[ev->type] | (ev->type == vt ? (unsigned)M_JOURNEY : 0u);
+    unsigned m = type_mods[ev->type];
+    return ev->type == vt ? (m & ~(unsigned)M_COUNT) | M_JOURNEY : m;
 }
 
+/* *count: the journey count to add 1 to at commit (M_COUNT), else NULL. */
 static int prepare(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *key, uint32_t ci,
-                   uint32_t b, unsigned mods)
+                   uint32_t b, unsigned mods, rtn_fen **count)
 {
     int rc;
     rtn__pending_begin_at(ctx, key, ci);
+    *count = NULL;
     if ((rc = core_prepare(ctx, ev, b)) ||
         ((mods & M_ENGAGE) && (rc = rtn__engage_prepare(ctx, ev, b))) ||
         ((mods & M_JOURNEY) && (rc = rtn__journey_prepare(ctx, ev, b))) ||
         ((mods & M_REVENUE) && (rc = rtn__revenue_prepare(ctx, ev, b))))
         return rc;
+    if ((mods & M_COUNT) &&
+        ((*count = rtn__journey_counter(ctx, ev->type)) == NULL || rtn__fen_reserve(&ctx->mem, *count, b)))
+        return RTN_ENOMEM;
     return rtn__pending_prepare(ctx);
 }
 
@@ -275,6 +284,7 @@ static LA_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey 
     rtn_ckey key;
     uint32_t b, ci;
     unsigned mods;
+    rtn_fen *count;
     int rc, again;
     if ((rc = rtn__validate_event(ctx, ev)))
         return rc;
@@ -295,7 +305,7 @@ static LA_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey 
     }
     mods = event_mods(ctx, ev);
     for (again = 1;; again = 0) {
-        rc = prepare(ctx, ev, &key, ci, b, mods);
+        rc = prepare(ctx, ev, &key, ci, b, mods, &count);
         /* Entries saved for the next fold hold memory: fold them and try
          * again (once) before giving up. */
         if (rc != RTN_ENOMEM || !again || !ctx->ndirty || rtn__fold(ctx) != RTN_OK)
@@ -319,6 +329,8 @@ static LA_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey 
         rtn__journey_commit(ctx, ev, b);
     if (mods & M_REVENUE)
         rtn__revenue_commit(ctx, ev, b);
+    if (count)
+        rtn__fen_add(count, b, 1);
     if (ctx->events == 0 || ev->time < ctx->first_time)
         ctx->first_time = ev->time;
     if (ctx->events == 0 || ev->time > ctx->last_time)
