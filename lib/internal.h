@@ -91,7 +91,7 @@ typedef struct rtn_fen {
     uint32_t n;     /* buckets covered: [base, base + n) */
 } rtn_fen;
 
-/* Make the tree cover `bucket`; may reallocate. Contents unchanged. The
+/* Make the sums cover `bucket`; may reallocate. Contents unchanged. The
  * covered case (almost every event) is inline; rtn__fen_grow grows. */
 int rtn__fen_grow(rtn_mem *m, rtn_fen *f, uint32_t bucket);
 static inline int rtn__fen_reserve(rtn_mem *m, rtn_fen *f, uint32_t bucket)

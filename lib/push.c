@@ -10,9 +10,9 @@
 /* The event path and the batch look-ahead stages run for every event:
  * inline into the batch loop. */
 #if defined(__GNUC__)
-#define LA_INLINE __attribute__((always_inline)) inline
+#define BATCH_INLINE __attribute__((always_inline)) inline
 #else
-#define LA_INLINE inline
+#define BATCH_INLINE inline
 #endif
 
 static const char *const type_names[] = {
@@ -279,7 +279,7 @@ static void key_hash(rtn_ckey *key)
 /* `hashed`: the event's key with its hash, or NULL. `known`: the record of
  * the event's customer when the caller knows it (the previous event of a
  * batch had the same id), else UINT32_MAX. */
-static LA_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, uint32_t known)
+static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, uint32_t known)
 {
     rtn_ckey key;
     uint32_t b, ci;
@@ -354,18 +354,17 @@ int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
  * customer's record requested, with the index slot of the module state the
  * event's type looks up (a feature's use, a cart or contact, a
  * subscriber); LA_REC before, the record is read and its last entries and
- * id bytes requested, with the module state the slot names. By its turn, the event finds its
- * memory in the cache instead of waiting for it one miss after another.
- * It is all hints: nothing is changed. An event of the previous event's
- * customer needs no lookup of its own. */
+ * id bytes requested, with the module state the slot names. By its turn,
+ * the event finds its memory in the cache instead of waiting for it one
+ * miss after another. It is all hints: nothing is changed. An event of the
+ * previous event's customer needs no lookup of its own. */
 #define LA_ID 16
 #define LA_HASH 12
 #define LA_SLOT 8
 #define LA_REC 4
 #define LA_RING 16 /* a power of two above LA_HASH */
 
-
-static LA_INLINE void la_id(const rtn_event *ev)
+static BATCH_INLINE void la_id(const rtn_event *ev)
 {
     if (ev->customer_str && id_valid(ev))
         RTN_PREFETCH(ev->customer_str);
@@ -389,7 +388,7 @@ static const rtn_event *batch_at(const rtn_event *evs, size_t i)
     return evs + i;
 }
 
-static LA_INLINE void la_hash(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, size_t j)
+static BATCH_INLINE void la_hash(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, size_t j)
 {
     la_slot *s = &ring[j % LA_RING];
     const la_slot *ps = j ? &ring[(j - 1) % LA_RING] : NULL;
@@ -411,7 +410,7 @@ static LA_INLINE void la_hash(la_slot *ring, const rtn_ctx *ctx, const rtn_event
 
 /* The customer's record (an event of the previous event's customer takes
  * its record), then the module state the event's type will look up. */
-static LA_INLINE void la_slot_read(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, size_t j)
+static BATCH_INLINE void la_slot_read(la_slot *ring, const rtn_ctx *ctx, const rtn_event *evs, size_t j)
 {
     la_slot *s = &ring[j % LA_RING];
     const rtn_ctab *t = &ctx->cust;
@@ -443,7 +442,7 @@ static LA_INLINE void la_slot_read(la_slot *ring, const rtn_ctx *ctx, const rtn_
 
 /* It records what it asked for: a function that only prefetches counts as
  * pure to the compiler, and its calls would be dropped. */
-static LA_INLINE void la_rec_read(la_slot *s, const rtn_ctx *ctx)
+static BATCH_INLINE void la_rec_read(la_slot *s, const rtn_ctx *ctx)
 {
     const rtn_ctab *t = &ctx->cust;
     const rtn_cust *c;
