@@ -411,7 +411,8 @@ static uint32_t id_hash(const char *p, size_t n)
         n -= 8;
     }
     if (n) {
-        /* The chunk's bytes have room after each id: a whole word, masked. */
+        /* An id has room after it (in its row, or in the slack the chunk's
+         * bytes keep): a whole word, masked. */
         uint64_t w, m;
         memcpy(&w, p, 8);
         memcpy(&m, ones8 + 8 - n, 8);
