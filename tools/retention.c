@@ -337,6 +337,9 @@ static int chunk_msg(chunk *c, uint64_t line, const char *text)
     return 0;
 }
 
+static const char *crow_id(const chunk *c, const crow *r);
+static uint32_t id_hash(const char *p, size_t n);
+
 /* Add a parsed row (its strings are copied). The chunk is flushed before
  * its bytes pass CHUNK_BYTES, so offsets fit in 32 bits. */
 static int chunk_add(chunk *c, const rtn_event *ev, uint64_t line)
@@ -367,6 +370,7 @@ static int chunk_add(chunk *c, const rtn_event *ev, uint64_t line)
         r->roff = (uint32_t)off;
         r->rlen = ev->ref_len;
     }
+    c->key[c->n] = (uint64_t)id_hash(crow_id(c, r), r->clen) << 32 | c->n;
     c->n++;
     return 0;
 }
@@ -433,10 +437,7 @@ static void chunk_sort(chunk *c)
     size_t i, n = c->n, *cnt = c->cnt;
     uint64_t *key = c->key, *tmp = c->tmp;
     int pass;
-    for (i = 0; i < n; i++) {
-        const crow *r = &c->row[i];
-        key[i] = (uint64_t)id_hash(crow_id(c, r), r->clen) << 32 | i;
-    }
+    /* The keys were set by chunk_add, while the ids were in the cache. */
     for (pass = 0; pass < 2 && n > 1; pass++) {
         int shift = 42 + 11 * pass;
         size_t sum = 0;
