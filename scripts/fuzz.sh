@@ -24,16 +24,19 @@ fi
 
 CC=clang cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRTN_BUILD_FUZZ=ON \
     -DRTN_BUILD_TESTS=OFF -DRTN_BUILD_BENCH=OFF -DRTN_BUILD_EXAMPLES=OFF -DRTN_BUILD_TOOLS=OFF >/dev/null
-cmake --build "$build" -j"$jobs" --target fuzz_snapshot fuzz_events gen_seeds
+cmake --build "$build" -j"$jobs" --target fuzz_snapshot fuzz_events fuzz_reader gen_seeds
 
 # Seed corpora are generated, not committed; findings land in $build/fuzz/crashes.
 corpus="$build/fuzz/corpus"
-mkdir -p "$corpus/snapshot" "$corpus/events" "$build/fuzz/crashes"
+mkdir -p "$corpus/snapshot" "$corpus/events" "$corpus/reader" "$build/fuzz/crashes"
 "$build/fuzz/gen_seeds" "$corpus/snapshot"
 printf '\001\000\003\001\002\003\004\005\006\007\010\011\012\013' >"$corpus/events/seed-1"
+# The reader's seeds: the first byte picks the header (0: the usual order).
+printf '\0002026-01-01T00:00:00Z,acquire,c1,,,\n2026-01-01T00:10:00Z,purchase,c1,9.5,2,o-1\n2026-01-01T00:11:00Z,page_view,c2,,,\n' >"$corpus/reader/seed-1"
+printf '\001c1,2026-01-02T01:02:03Z,feature,search\r\nc22,2026-01-02T01:02:04Z,cart_create,"k-1"\n' >"$corpus/reader/seed-2"
 
 status=0
-for t in snapshot events; do
+for t in snapshot events reader; do
     echo "fuzz.sh: fuzz_$t for ${seconds}s"
     if ! "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$build/fuzz/crashes/$t-" -print_final_stats=1 "$corpus/$t"; then
