@@ -192,12 +192,16 @@ static int gen_table(rtn_ctx *ctx, rtn_clist *out, uint32_t tab, const uint32_t 
         for (j = 0; j < np; j++)
             it = item(it, k0, per[0], per[j] - per[0]);
     } else {
+        /* The mask of row i is row i - 1's shifted by the periods between
+         * them, with the periods that come into its window added: O(np). */
+        uint64_t mask = 0;
         for (i = 0; i < np; i++) {
-            uint64_t mask = 0;
-            while (end < np && per[end] - per[i] < RTN_COHORT_RECURRING_MAX)
-                end++;
-            for (j = i; j < end; j++)
-                mask |= UINT64_C(1) << (per[j] - per[i]);
+            if (i > 0) {
+                uint32_t d = per[i] - per[i - 1];
+                mask = d >= 64 ? 0 : mask >> d;
+            }
+            for (; end < np && per[end] - per[i] < RTN_COHORT_RECURRING_MAX; end++)
+                mask |= UINT64_C(1) << (per[end] - per[i]);
             it = item(it, k0, per[i], (uint32_t)mask);
             it[-1].c = (uint32_t)(mask >> 32);
         }
