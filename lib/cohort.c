@@ -329,8 +329,14 @@ int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
                 if (items[i].b > bmax)
                     bmax = items[i].b;
             }
-            if (tab_cover(&ctx->mem, &co->tab[t], it->a) ||
-                row_reserve(&ctx->mem, row_of(&co->tab[t], it->a), bmax))
+            coh_row *r = row_of(&co->tab[t], it->a);
+            /* Usually the row is there and wide enough: no call. */
+            if (r == NULL) {
+                if (tab_cover(&ctx->mem, &co->tab[t], it->a))
+                    return RTN_ENOMEM;
+                r = row_of(&co->tab[t], it->a);
+            }
+            if (bmax >= r->cap && row_reserve(&ctx->mem, r, bmax))
                 return RTN_ENOMEM;
         } else if (it->kind == K_LLAST) {
             if (rtn__fen_reserve(&ctx->mem, &co->llast, it->a))
