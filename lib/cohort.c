@@ -281,7 +281,8 @@ int rtn__cohort_gen(rtn_ctx *ctx, const rtn_gen *g, rtn_clist *out)
         co->wk[nw++] = cw;
         co->mo[nm++] = cm;
         for (i = 0; i < g->n; i++) {
-            uint32_t b = rtn__e_bucket(g->ent[i]), day = b / bpd, w = week_of(day);
+            /* bpd is 24 or 1: divide by constants, not by a variable. */
+            uint32_t b = rtn__e_bucket(g->ent[i]), day = bpd == 24 ? b / 24 : b, w = week_of(day);
             if (b < s0)
                 continue;
             if (co->wk[nw - 1] != w)
