@@ -391,73 +391,48 @@ static int entries_differ(const rtn_pending *p, const rtn_cust *c)
     return 0;
 }
 
-/* The common change, made without copying the entries: modifications of
- * one bucket (an event's, plus a module's flag on it), the customer's last
- * or a new one after it, that leave an entry (changes_nothing already said
- * it changes something). Sets the entry and its index; anything else (a
- * purchase count out of range among them) takes the general path. */
+/* The common change, decided at the customer's last entry without copying
+ * its entries: modifications of one bucket (an event's, plus a module's
+ * flag on it), the customer's last or a new one after it. Returns 0 when
+ * they change nothing (each leaves the entry as it is, as changes_nothing
+ * would say), 1 when they leave an entry there (the tail is set: the entry
+ * and its index), -1 when the general path must decide (other buckets, an
+ * entry dropped, a purchase count out of range). */
 static int tail_change(rtn_pending *p, const rtn_cust *c)
 {
     const rtn_emod *m = p->mods;
-    uint32_t i, k = c->n, flags = 0, purch = 0;
+    uint32_t i, k = c->n, flags = 0, purch = 0, cf = rtn__cust_flags(c);
     int64_t np;
+    int same;
     if (p->nmods == 0)
-        return 0;
+        return -1;
     for (i = 1; i < p->nmods; i++)
         if (p->mods[i].bucket != m->bucket)
-            return 0;
+            return -1;
     if (c->n) {
         uint32_t last = rtn__e_bucket(c->ent[c->n - 1]);
         if (m->bucket < last)
-            return 0;
+            return -1;
         if (m->bucket == last) {
             k = c->n - 1;
             flags = rtn__e_flags(c->ent[k]);
             purch = rtn__e_purch(c->ent[k]);
         }
     }
+    same = k < c->n && (cf | p->set_cflags) == cf;
     np = purch;
-    for (i = 0; i < p->nmods; i++)
+    for (i = 0; i < p->nmods; i++) {
+        uint32_t before = flags;
         if (!mod_entry(&p->mods[i], &flags, &np))
-            return 0;
-    if (flags == 0 && np == 0)
+            return -1;
+        same &= flags == before && p->mods[i].dpurch == 0;
+    }
+    if (same)
         return 0;
+    if (flags == 0 && np == 0)
+        return -1;
     p->tail_k = k;
     p->tail_e = rtn__e_make(m->bucket, (uint32_t)np, flags);
-    p->nnew = k == c->n ? c->n + 1 : c->n;
-    return 1;
-}
-
-/* The usual change, one modification, decided at the customer's last
- * entry: 0 when it changes nothing (changes_nothing's answer), 1 when it
- * sets the last entry or a new one after it (tail_change's, with the tail
- * set), -1 when neither is certain here (the general path decides). */
-static int tail_one(rtn_pending *p, const rtn_cust *c)
-{
-    const rtn_emod *m = p->mods;
-    uint32_t cf = rtn__cust_flags(c), k = c->n, flags = 0, purch = 0, nf;
-    int64_t np;
-    if (c->n) {
-        uint64_t last = c->ent[c->n - 1];
-        uint32_t lb = rtn__e_bucket(last);
-        if (m->bucket < lb)
-            return -1;
-        if (m->bucket == lb) {
-            k = c->n - 1;
-            flags = rtn__e_flags(last);
-            purch = rtn__e_purch(last);
-        }
-    }
-    if (k == c->n && m->set == 0)
-        return -1; /* no entry, none made: changes_nothing's case */
-    nf = flags;
-    np = purch;
-    if (!mod_entry(m, &nf, &np) || (nf == 0 && np == 0))
-        return -1;
-    if (k < c->n && nf == flags && m->dpurch == 0 && (cf | p->set_cflags) == cf)
-        return 0;
-    p->tail_k = k;
-    p->tail_e = rtn__e_make(m->bucket, (uint32_t)np, nf);
     p->nnew = k == c->n ? c->n + 1 : c->n;
     return 1;
 }
@@ -561,10 +536,10 @@ int rtn__pending_prepare(rtn_ctx *ctx)
     p->changed = 0;
     p->now = 0;
     p->tail = 0;
-    rc = c && p->nmods == 1 && !ctx->mem.cap ? tail_one(p, c) : -1;
+    rc = c && !ctx->mem.cap ? tail_change(p, c) : -1;
     if (rc == 0 || (rc < 0 && c && changes_nothing(p, c)))
         return RTN_OK;
-    if (rc > 0 || (c && !ctx->mem.cap && tail_change(p, c))) {
+    if (rc > 0) {
         p->tail = 1;
     } else {
         if ((rc = apply_mods(ctx, c)))
