@@ -490,17 +490,21 @@ void rtn__journey_ahead2(const rtn_ctx *ctx, uint32_t slot1)
         rtn__ahead_record(j->oidx, j->oicap, slot1, j->obj, sizeof(*j->obj));
 }
 
-rtn_fen *rtn__journey_counter(rtn_ctx *ctx, int type)
+/* The per-bucket count of page views, shares, visits or conversions. */
+static rtn_fen *counter_of(rtn_journey *j, int type)
 {
-    rtn_journey *j = journey_get(ctx);
-    if (j == NULL)
-        return NULL;
     switch (type) {
     case RTN_EV_PAGE_VIEW: return &j->views;
     case RTN_EV_SHARE: return &j->shares;
     case RTN_EV_VISIT: return &j->visits;
     default: return &j->convs;
     }
+}
+
+rtn_fen *rtn__journey_counter(rtn_ctx *ctx, int type)
+{
+    rtn_journey *j = journey_get(ctx);
+    return j ? counter_of(j, type) : NULL;
 }
 
 int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
@@ -520,13 +524,10 @@ int rtn__journey_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
     case RTN_EV_PURCHASE:
         return cs_reserve(ctx, j, ctx->pend.ci);
     case RTN_EV_PAGE_VIEW:
-        return rtn__fen_reserve(m, &j->views, b);
     case RTN_EV_SHARE:
-        return rtn__fen_reserve(m, &j->shares, b);
     case RTN_EV_VISIT:
-        return rtn__fen_reserve(m, &j->visits, b);
     case RTN_EV_CONVERSION:
-        return rtn__fen_reserve(m, &j->convs, b);
+        return rtn__fen_reserve(m, counter_of(j, ev->type), b);
     case RTN_EV_CART_CREATE:
         return obj_prepare(ctx, j, ev, OBJ_CART, T_CREATE);
     case RTN_EV_CART_CHECKOUT:
@@ -589,16 +590,10 @@ void rtn__journey_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
         add_cents(&j->cs[ctx->pend.ci], llround(ev->value * 100.0));
         return;
     case RTN_EV_PAGE_VIEW:
-        rtn__fen_add(&j->views, b, 1);
-        return;
     case RTN_EV_SHARE:
-        rtn__fen_add(&j->shares, b, 1);
-        return;
     case RTN_EV_VISIT:
-        rtn__fen_add(&j->visits, b, 1);
-        return;
     case RTN_EV_CONVERSION:
-        rtn__fen_add(&j->convs, b, 1);
+        rtn__fen_add(counter_of(j, ev->type), b, 1);
         return;
     case RTN_EV_CART_CREATE:
     case RTN_EV_CART_CHECKOUT:

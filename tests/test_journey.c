@@ -466,6 +466,10 @@ START_TEST(time_to_value_configured_event)
     ck_assert_int_eq((int)v.n, 2);
     ck_assert_double_eq_tol(v.value, 0.875, EPS);
     ck_assert_double_eq_tol(v.p50, 0.25, EPS);
+    /* The value event is still counted as a share, once each: 3 in all,
+     * 2 on day 0. */
+    ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_SHARES, TD(0), TD(5)).value, 3.0, EPS);
+    ck_assert_double_eq_tol(tu_query(ctx, RTN_METRIC_SHARES, TD(0), TD(1)).value, 2.0, EPS);
     rtn_ctx_free(ctx);
 }
 END_TEST
