@@ -56,11 +56,6 @@ int rtn_event_init(rtn_event *ev, uint32_t size)
     return RTN_OK;
 }
 
-static int is_money(int type)
-{
-    return type == RTN_EV_PURCHASE || type == RTN_EV_RETURN || type == RTN_EV_SUBSCRIPTION;
-}
-
 static int check_score(rtn_ctx *ctx, const rtn_event *ev)
 {
     double v = ev->value;
@@ -77,14 +72,22 @@ static int check_score(rtn_ctx *ctx, const rtn_event *ev)
     return RTN_OK;
 }
 
-/* The types whose value or quantity is checked: money, quantities, scores. */
+/* What an event type's value and quantity must be: an amount of money, a
+ * count of items, a survey score (check_score knows its scale). Types with
+ * none of these are done after the common checks. */
+enum { CK_MONEY = 1, CK_QUANTITY = 2, CK_SCORE = 4 };
 static const unsigned char type_checks[RTN_NTYPES] = {
-    [RTN_EV_PURCHASE] = 1, [RTN_EV_RETURN] = 1, [RTN_EV_SUBSCRIPTION] = 1,
-    [RTN_EV_NPS] = 1,      [RTN_EV_CSAT] = 1,   [RTN_EV_CES] = 1,
+    [RTN_EV_PURCHASE] = CK_MONEY | CK_QUANTITY,
+    [RTN_EV_RETURN] = CK_MONEY | CK_QUANTITY,
+    [RTN_EV_SUBSCRIPTION] = CK_MONEY,
+    [RTN_EV_NPS] = CK_SCORE,
+    [RTN_EV_CSAT] = CK_SCORE,
+    [RTN_EV_CES] = CK_SCORE,
 };
 
 int rtn__validate_event(rtn_ctx *ctx, const rtn_event *ev)
 {
+    unsigned checks;
     if (ev->size != sizeof(rtn_event))
         return rtn__fail(ctx, RTN_EINVAL, "event size %u: initialise events with rtn_event_init",
                          (unsigned)ev->size);
@@ -100,17 +103,17 @@ int rtn__validate_event(rtn_ctx *ctx, const rtn_event *ev)
         return rtn__fail(ctx, RTN_EID, "customer_len set without customer_str");
     if ((ev->ref_str && ev->ref_len > RTN_ID_MAX) || (!ev->ref_str && ev->ref_len))
         return rtn__fail(ctx, RTN_EID, "invalid reference id (%u bytes)", (unsigned)ev->ref_len);
-    if (!type_checks[ev->type])
+    checks = type_checks[ev->type];
+    if (!checks)
         return RTN_OK; /* most events: nothing more to check */
-    if (is_money(ev->type) &&
+    if ((checks & CK_MONEY) &&
         (!isfinite(ev->value) || ev->value < 0 || ev->value > RTN_AMOUNT_MAX))
         return rtn__fail(ctx, RTN_EAMOUNT, "%s amount %g is not a finite number in 0..1e12",
                          rtn_event_type_name(ev->type), ev->value);
-    if ((ev->type == RTN_EV_PURCHASE || ev->type == RTN_EV_RETURN) &&
-        (ev->quantity < 0 || ev->quantity > RTN_QUANTITY_MAX))
+    if ((checks & CK_QUANTITY) && (ev->quantity < 0 || ev->quantity > RTN_QUANTITY_MAX))
         return rtn__fail(ctx, RTN_EQUANTITY, "quantity %lld outside 0..%d",
                          (long long)ev->quantity, RTN_QUANTITY_MAX);
-    return check_score(ctx, ev);
+    return (checks & CK_SCORE) ? check_score(ctx, ev) : RTN_OK;
 }
 
 static int has_ref(const rtn_event *ev)
