@@ -378,9 +378,6 @@ int rtn__engage_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__journey_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__revenue_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
-/* Batch look-ahead (push.c): for an event of customer ci, ask for a
- * module's index slot and return it + 1 (0: nothing asked); later ask for
- * the record in that slot. Hints only: nothing is changed. */
 /* Stage one of a module's look-ahead: ask for the index slot of hash in a
  * table of cap (a power of two, not 0) slots; returns the slot + 1. */
 static inline uint32_t rtn__ahead_slot(const uint32_t *idx, uint32_t cap, uint64_t hash)
@@ -401,6 +398,9 @@ static inline void rtn__ahead_record(const uint32_t *idx, uint32_t cap, uint32_t
     if ((v = idx[slot1 - 1]) != 0)
         RTN_PREFETCH((const char *)recs + (size_t)(v - 1) * size);
 }
+/* Batch look-ahead (push.c): for an event of customer ci, ask for a
+ * module's index slot and return it + 1 (0: nothing asked); later ask for
+ * the record in that slot. Hints only: nothing is changed. */
 uint32_t rtn__engage_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
 void rtn__engage_ahead2(const rtn_ctx *ctx, uint32_t slot1);
 uint32_t rtn__journey_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
