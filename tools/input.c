@@ -1009,7 +1009,7 @@ bad:
 
 /* Whether the n bytes at p are the cached name: two words compared under
  * its mask (fields are followed by at least 16 readable bytes: the
- * buffers' slack). */
+ * buffers' slack; cached names are type names, at most 15 bytes). */
 static int type_is(const type_cache *c, const char *p, size_t n)
 {
     uint64_t a, b;
@@ -1044,7 +1044,7 @@ static int lookup_type(in_file *f, const char *p, size_t n)
             return c->type;
     }
     for (i = 0; i < f->ntypes; i++)
-        if (f->types[i].len == n && memcmp(f->types[i].name, p, n) == 0) {
+        if (type_is(&f->types[i], p, n)) {
             f->type_slot[h] = (unsigned char)(i + 1);
             return f->types[i].type;
         }

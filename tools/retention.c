@@ -381,8 +381,8 @@ static const char *crow_id(const chunk *c, const crow *r)
     return r->clen <= CROW_ID ? r->cid.in : c->bytes + r->cid.off;
 }
 
-/* The event of a row, its ids pointing into the chunk's bytes; `blank` is
- * an event from rtn_event_init. */
+/* The event of a row, its ids pointing into the chunk (the row, or the
+ * chunk's bytes); `blank` is an event from rtn_event_init. */
 static void row_event(const chunk *c, const crow *r, const rtn_event *blank, rtn_event *ev)
 {
     *ev = *blank;
