@@ -325,14 +325,14 @@ int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n)
             /* One reservation per row: items of a (kind, cohort) are
              * together, and the row grows to their largest offset. */
             uint32_t t = (it->kind - K_TAB) / 2, bmax = is_mask(it->kind) ? high_bit(mask_of(it)) : it->b;
+            coh_row *r;
             while (i + 1 < n && items[i + 1].kind == it->kind && items[i + 1].a == it->a) {
                 i++;
                 if (items[i].b > bmax)
                     bmax = items[i].b;
             }
-            coh_row *r = row_of(&co->tab[t], it->a);
             /* Usually the row is there and wide enough: no call. */
-            if (r == NULL) {
+            if ((r = row_of(&co->tab[t], it->a)) == NULL) {
                 if (tab_cover(&ctx->mem, &co->tab[t], it->a))
                     return RTN_ENOMEM;
                 r = row_of(&co->tab[t], it->a);
