@@ -237,7 +237,7 @@ typedef struct chunk {
     void *row_mem;     /* what was allocated for it */
     uint64_t *key, *tmp; /* sort keys: customer hash << 32 | row */
     rtn_event *blk;    /* one block of rows in sorted order */
-    size_t *cnt;       /* radix counts, 2048 */
+    size_t *cnt;       /* rows per top 11 bits of the hash, 2048 */
     size_t n, cap;
     char *bytes;
     size_t nb, bcap;
@@ -287,7 +287,8 @@ static int chunk_init(chunk *c, size_t cap, const rtn_allocator *al)
         c->row = (crow *)(void *)(((uintptr_t)c->row_mem + 63) & ~(uintptr_t)63);
     c->key = chunk_alloc(c, cap * sizeof(*c->key));
     c->tmp = chunk_alloc(c, cap * sizeof(*c->tmp));
-    c->cnt = chunk_alloc(c, 2048 * sizeof(*c->cnt));
+    if ((c->cnt = chunk_alloc(c, 2048 * sizeof(*c->cnt))) != NULL)
+        memset(c->cnt, 0, 2048 * sizeof(*c->cnt));
     c->blk = chunk_alloc(c, BLOCK_ROWS * sizeof(*c->blk));
     if (!c->row || !c->key || !c->tmp || !c->cnt || !c->blk) {
         chunk_free(c);
@@ -346,6 +347,7 @@ static int chunk_add(chunk *c, const rtn_event *ev, uint64_t line)
 {
     crow *r = &c->row[c->n];
     size_t off;
+    uint32_t h;
     if (ev->customer_str == NULL || ev->ref != 0)
         return -1; /* not from the reader */
     r->time = ev->time;
@@ -370,7 +372,9 @@ static int chunk_add(chunk *c, const rtn_event *ev, uint64_t line)
         r->roff = (uint32_t)off;
         r->rlen = ev->ref_len;
     }
-    c->key[c->n] = (uint64_t)id_hash(crow_id(c, r), r->clen) << 32 | c->n;
+    h = id_hash(crow_id(c, r), r->clen);
+    c->key[c->n] = (uint64_t)h << 32 | c->n;
+    c->cnt[h >> 21]++;
     c->n++;
     return 0;
 }
@@ -427,39 +431,64 @@ static uint32_t id_hash(const char *p, size_t n)
     return (uint32_t)(h >> 32);
 }
 
-/* Order the rows by the top 22 bits of their customer's hash (a stable
- * sort of c->key: two 11-bit radix passes, whose counters stay in the
- * first-level cache). Rows of one customer end up together; so, rarely, do
- * a few customers sharing those bits. */
+/* One stable counting pass of m keys from src to dst on the 8 bits at
+ * `shift` (256 counters: a part's pass stays in the first-level cache). */
+static void sort_pass(const uint64_t *src, uint64_t *dst, size_t m, int shift)
+{
+    size_t cnt[256], i, sum = 0;
+    memset(cnt, 0, sizeof(cnt));
+    for (i = 0; i < m; i++)
+        cnt[(src[i] >> shift) & 0xff]++;
+    for (i = 0; i < 256; i++) {
+        size_t k = cnt[i];
+        cnt[i] = sum;
+        sum += k;
+    }
+    for (i = 0; i < m; i++)
+        dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
+}
+
+/* Order the rows by their customer's hash (c->key: hash << 32 | row). One
+ * pass over the whole array scatters the keys by the hash's top 11 bits
+ * (chunk_add counted them); each of the 2048 parts, a few hundred keys on
+ * a full chunk, is then sorted in the cache: by the next 16 bits in two
+ * stable 8-bit passes, or, when small, by insertion on the whole key. Rows
+ * of one customer end up together and in file order (the row is the key's
+ * low half); so, rarely, do a few customers sharing the top 27 bits. */
 static void chunk_sort(chunk *c)
 {
     /* Locals: the compiler need not reload them after every store. */
-    size_t i, n = c->n, *cnt = c->cnt;
+    size_t i, b, lo, n = c->n, *cnt = c->cnt, sum = 0;
     uint64_t *key = c->key, *tmp = c->tmp;
-    int pass;
-    /* The keys were set by chunk_add, while the ids were in the cache. */
-    for (pass = 0; pass < 2 && n > 1; pass++) {
-        int shift = 42 + 11 * pass;
-        size_t sum = 0;
-        uint64_t *t;
-        memset(cnt, 0, 2048 * sizeof(*cnt));
-        for (i = 0; i < n; i++)
-            cnt[(key[i] >> shift) & 0x7ff]++;
-        for (i = 0; i < 2048; i++) {
-            size_t k = cnt[i];
-            cnt[i] = sum;
-            sum += k;
-        }
-        for (i = 0; i < n; i++) {
-            uint64_t k = key[i];
-            tmp[cnt[(k >> shift) & 0x7ff]++] = k;
-        }
-        t = key;
-        key = tmp;
-        tmp = t;
+    for (b = 0; b < 2048; b++) {
+        size_t k = cnt[b];
+        cnt[b] = sum;
+        sum += k;
     }
-    c->key = key;
-    c->tmp = tmp;
+    for (i = 0; i < n; i++) {
+        uint64_t k = key[i];
+        tmp[cnt[k >> 53]++] = k;
+    }
+    /* cnt[b] is now where part b ends. */
+    for (b = lo = 0; b < 2048; lo = cnt[b++]) {
+        size_t m = cnt[b] - lo;
+        uint64_t *p = tmp + lo;
+        if (m > 32) {
+            sort_pass(p, key + lo, m, 37);
+            sort_pass(key + lo, p, m, 45);
+            continue;
+        }
+        for (i = 1; i < m; i++) {
+            uint64_t k = p[i];
+            size_t j = i;
+            for (; j > 0 && p[j - 1] > k; j--)
+                p[j] = p[j - 1];
+            p[j] = k;
+        }
+    }
+    memset(cnt, 0, 2048 * sizeof(*cnt));
+    c->key = tmp;
+    c->tmp = key;
 }
 
 static int cmp_msg(const void *a, const void *b)
