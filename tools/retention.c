@@ -431,34 +431,41 @@ static uint32_t id_hash(const char *p, size_t n)
     return (uint32_t)(h >> 32);
 }
 
-/* One stable counting pass of m keys from src to dst on the 8 bits at
- * `shift` (256 counters: a part's pass stays in the first-level cache). */
-static void sort_pass(const uint64_t *src, uint64_t *dst, size_t m, int shift)
+#define SORT_PART 512
+
+/* Sort m keys from src into dst by insertion (dst may be src). Quick when
+ * the keys are few or already almost in order. */
+static void insertion_sort(const uint64_t *src, uint64_t *dst, size_t m)
 {
-    size_t cnt[256], i, sum = 0;
-    memset(cnt, 0, sizeof(cnt));
-    for (i = 0; i < m; i++)
-        cnt[(src[i] >> shift) & 0xff]++;
-    for (i = 0; i < 256; i++) {
-        size_t k = cnt[i];
-        cnt[i] = sum;
-        sum += k;
+    size_t i, j;
+    for (i = 0; i < m; i++) {
+        uint64_t k = src[i];
+        for (j = i; j > 0 && dst[j - 1] > k; j--)
+            dst[j] = dst[j - 1];
+        dst[j] = k;
     }
-    for (i = 0; i < m; i++)
-        dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
 }
 
-/* Order the rows by their customer's hash (c->key: hash << 32 | row). One
- * pass over the whole array scatters the keys by the hash's top 11 bits
- * (chunk_add counted them); each of the 2048 parts, a few hundred keys on
- * a full chunk, is then sorted in the cache: by the next 16 bits in two
- * stable 8-bit passes, or, when small, by insertion on the whole key. Rows
- * of one customer end up together and in file order (the row is the key's
- * low half); so, rarely, do a few customers sharing the top 27 bits. */
+static int cmp_key(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Order the rows by their customer's hash, then file order (c->key: hash
+ * << 32 | row, unique, so sorting the keys does both). One pass over the
+ * whole array scatters the keys by the hash's top 11 bits (chunk_add
+ * counted them). Each of the 2048 parts, a few hundred keys on a full
+ * chunk, is then sorted in the cache: a counting pass on the next 7 bits
+ * leaves it nearly in order, and an insertion pass finishes it. A part of
+ * more than SORT_PART keys (a customer with that many rows in the chunk,
+ * or ids made to share hash bits) goes to qsort, so that no input makes
+ * the insertion quadratic beyond that size. */
 static void chunk_sort(chunk *c)
 {
     /* Locals: the compiler need not reload them after every store. */
     size_t i, b, lo, n = c->n, *cnt = c->cnt, sum = 0;
+    size_t loc[128];
     uint64_t *key = c->key, *tmp = c->tmp;
     for (b = 0; b < 2048; b++) {
         size_t k = cnt[b];
@@ -469,22 +476,29 @@ static void chunk_sort(chunk *c)
         uint64_t k = key[i];
         tmp[cnt[k >> 53]++] = k;
     }
-    /* cnt[b] is now where part b ends. */
+    /* cnt[b] is now where part b ends; key is free for a part's pass. */
     for (b = lo = 0; b < 2048; lo = cnt[b++]) {
         size_t m = cnt[b] - lo;
-        uint64_t *p = tmp + lo;
-        if (m > 32) {
-            sort_pass(p, key + lo, m, 37);
-            sort_pass(key + lo, p, m, 45);
+        uint64_t *p = tmp + lo, *q = key + lo;
+        if (m <= 16) {
+            insertion_sort(p, p, m);
             continue;
         }
-        for (i = 1; i < m; i++) {
-            uint64_t k = p[i];
-            size_t j = i;
-            for (; j > 0 && p[j - 1] > k; j--)
-                p[j] = p[j - 1];
-            p[j] = k;
+        if (m > SORT_PART) {
+            qsort(p, m, sizeof(*p), cmp_key);
+            continue;
         }
+        memset(loc, 0, sizeof(loc));
+        for (i = 0; i < m; i++)
+            loc[(p[i] >> 46) & 0x7f]++;
+        for (i = 0, sum = 0; i < 128; i++) {
+            size_t k = loc[i];
+            loc[i] = sum;
+            sum += k;
+        }
+        for (i = 0; i < m; i++)
+            q[loc[(p[i] >> 46) & 0x7f]++] = p[i];
+        insertion_sort(q, p, m);
     }
     memset(cnt, 0, 2048 * sizeof(*cnt));
     c->key = tmp;

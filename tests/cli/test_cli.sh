@@ -455,6 +455,14 @@ cmp -s "$TMP/out" "$TMP/big.json" || fail "quoted copy of the big sample reports
 checks=$((checks + 1))
 expect_rc 0 "$RT" report --format json "$TMP/big.csv"
 cmp -s "$TMP/out" "$TMP/big.json" || fail "chunked pushes of the big sample report differently from file order"
+# A customer with 600 rows in the chunk: a part too large for insertion.
+awk 'NR > 1 && NR <= 601 { split($0, f, ","); print f[1] ",activity,heavy,,," } { print }' "$TMP/big.csv" >"$TMP/heavy.csv"
+checks=$((checks + 1))
+expect_rc 0 "$RT" report --strict --format json "$TMP/heavy.csv"
+cp "$TMP/out" "$TMP/heavy.json"
+expect_rc 0 "$RT" report --format json "$TMP/heavy.csv"
+cmp -s "$TMP/out" "$TMP/heavy.json" || fail "chunked pushes with a 600-row customer report differently from file order"
+check "$TMP/heavy.json" events "$(($(wc -l <"$TMP/big.csv") + 599))"
 expect_rc 0 "$RT" sample --customers 300 --days 180 --seed 42 -o "$TMP/bundled.csv"
 checks=$((checks + 1))
 cmp -s "$TMP/bundled.csv" "$SRC/examples/data/sample.csv" ||
