@@ -731,8 +731,20 @@ int rtn__ctx_clone(rtn_ctx **out, const rtn_ctx *src, int share);
 /* ---- time helpers (time.c) ---------------------------------------------- */
 
 int64_t rtn__resolution_ms(const rtn_ctx *ctx);
-/* Bucket of an instant (floor); time must be validated. */
-uint32_t rtn__bucket(const rtn_ctx *ctx, int64_t t);
+/* Bucket of an instant offset by the day offset, x < 0 (bucket 0). */
+uint32_t rtn__bucket_before(const rtn_ctx *ctx, int64_t x);
+/* Bucket of an instant (floor); time must be validated. Inline: every
+ * event asks. Both resolutions as constants: a division by a constant is
+ * a multiplication, where one by a variable takes tens of cycles. */
+static inline uint32_t rtn__bucket(const rtn_ctx *ctx, int64_t t)
+{
+    int64_t x = t + ctx->offset_ms;
+    if (x < 0)
+        return rtn__bucket_before(ctx, x);
+    if (ctx->cfg.resolution == RTN_RESOLUTION_HOUR)
+        return (uint32_t)((uint64_t)x / (uint64_t)RTN_MS_PER_HOUR);
+    return (uint32_t)((uint64_t)x / (uint64_t)RTN_MS_PER_DAY);
+}
 /* Start instant (ms, UTC) of a bucket. */
 int64_t rtn__bucket_time(const rtn_ctx *ctx, uint32_t b);
 /* Buckets per day (1 or 24). */

@@ -22,17 +22,9 @@ uint32_t rtn__buckets_per_day(const rtn_ctx *ctx)
     return ctx->cfg.resolution == RTN_RESOLUTION_HOUR ? 24u : 1u;
 }
 
-uint32_t rtn__bucket(const rtn_ctx *ctx, int64_t t)
+uint32_t rtn__bucket_before(const rtn_ctx *ctx, int64_t x)
 {
-    int64_t x = t + ctx->offset_ms, b;
-    /* Both resolutions as constants: a division by a constant is a
-     * multiplication, where one by a variable takes tens of cycles. */
-    if (x < 0)
-        b = floor_div(x, rtn__resolution_ms(ctx));
-    else if (ctx->cfg.resolution == RTN_RESOLUTION_HOUR)
-        b = (int64_t)((uint64_t)x / (uint64_t)RTN_MS_PER_HOUR);
-    else
-        b = (int64_t)((uint64_t)x / (uint64_t)RTN_MS_PER_DAY);
+    int64_t b = floor_div(x, rtn__resolution_ms(ctx));
     return b < 0 ? 0u : (uint32_t)b;
 }
 
