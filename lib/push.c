@@ -190,11 +190,13 @@ void rtn__pending_begin(rtn_ctx *ctx, const rtn_ckey *key)
 void rtn__pending_begin_at(rtn_ctx *ctx, const rtn_ckey *key, uint32_t ci)
 {
     rtn_pending *p = &ctx->pend;
-    p->key = *key;
     p->ci = ci;
     p->is_new = p->ci == UINT32_MAX;
-    if (p->is_new)
+    /* Only a new customer's key is used (to insert it). */
+    if (p->is_new) {
+        p->key = *key;
         p->ci = ctx->cust.n;
+    }
     p->nmods = 0;
     p->set_cflags = 0;
     p->changed = 0;
@@ -224,11 +226,17 @@ static const unsigned char type_mods[RTN_NTYPES] = {
     [RTN_EV_CES] = M_JOURNEY,
 };
 
-/* The modules of a (valid) event. The value event goes through the
- * journey module (and then so does its count, if it has one). */
-static unsigned event_mods(const rtn_ctx *ctx, const rtn_event *ev)
+/* The type of the value event. */
+static int value_type(const rtn_ctx *ctx)
 {
-    int vt = ctx->cfg.value_event == RTN_VALUE_DEFAULT ? RTN_EV_FEATURE : ctx->cfg.value_event;
+    return ctx->cfg.value_event == RTN_VALUE_DEFAULT ? RTN_EV_FEATURE : ctx->cfg.value_event;
+}
+
+/* The modules of a (valid) event; vt: value_type(ctx). The value event
+ * goes through the journey module (and then so does its count, if it has
+ * one). */
+static unsigned event_mods(const rtn_event *ev, int vt)
+{
     unsigned m = type_mods[ev->type];
     return ev->type == vt ? (m & ~(unsigned)M_COUNT) | M_JOURNEY : m;
 }
@@ -298,12 +306,15 @@ static BATCH_INLINE int event_ok(const rtn_ctx *ctx, const rtn_event *ev)
             (!(checks & CK_QUANTITY) || (ev->quantity >= 0 && ev->quantity <= RTN_QUANTITY_MAX)));
 }
 
-/* `hashed`: the event's key with its hash, or NULL. `known`: the record of
- * the event's customer when the caller knows it (the previous event of a
- * batch had the same id), else UINT32_MAX. */
-static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *hashed, uint32_t known)
+/* `made`: the event's key when the caller made it (a batch's look-ahead),
+ * with its hash when `hashed`; NULL: made here. `known`: the record of the
+ * event's customer when the caller knows it (the previous event of a
+ * batch had the same id), else UINT32_MAX. `vt`: value_type(ctx). */
+static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *made, int hashed,
+                                 uint32_t known, int vt)
 {
-    rtn_ckey key;
+    rtn_ckey own;
+    const rtn_ckey *key = made;
     uint32_t b, ci;
     unsigned mods;
     rtn_fen *count;
@@ -311,23 +322,28 @@ static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ck
     if (!event_ok(ctx, ev) && (rc = rtn__validate_event(ctx, ev)))
         return rc;
     b = rtn__bucket(ctx, ev->time);
+    if (key == NULL) {
+        event_key(ev, &own);
+        key = &own;
+        hashed = 0;
+    }
     /* Events of one customer often come together: the last customer pushed
      * is compared first, without hashing the id. */
-    event_key(ev, &key);
     if (known < ctx->cust.n) {
         ci = known;
-    } else if (ctx->last_ci < ctx->cust.n && rtn__ctab_is(&ctx->cust, ctx->last_ci, &key)) {
+    } else if (ctx->last_ci < ctx->cust.n && rtn__ctab_is(&ctx->cust, ctx->last_ci, key)) {
         ci = ctx->last_ci;
     } else {
-        if (hashed)
-            key.hash = hashed->hash;
-        else
-            key_hash(&key);
-        ci = rtn__ctab_find(&ctx->cust, &key);
+        if (!hashed) {
+            own = *key;
+            key_hash(&own);
+            key = &own;
+        }
+        ci = rtn__ctab_find(&ctx->cust, key);
     }
-    mods = event_mods(ctx, ev);
+    mods = event_mods(ev, vt);
     for (again = 1;; again = 0) {
-        rc = prepare(ctx, ev, &key, ci, b, mods, &count);
+        rc = prepare(ctx, ev, key, ci, b, mods, &count);
         /* Entries saved for the next fold hold memory: fold them and try
          * again (once) before giving up. */
         if (rc != RTN_ENOMEM || !again || !ctx->ndirty || rtn__fold(ctx) != RTN_OK)
@@ -367,7 +383,7 @@ int rtn_push(rtn_ctx *ctx, const rtn_event *ev)
         return RTN_EINVAL;
     if (ev == NULL)
         return rtn__fail(ctx, RTN_EINVAL, "event is NULL");
-    return push_one(ctx, ev, NULL, UINT32_MAX);
+    return push_one(ctx, ev, NULL, 0, UINT32_MAX, value_type(ctx));
 }
 
 /* A batch looks ahead. LA_ID events before its turn, an event's customer
@@ -491,7 +507,7 @@ int rtn_push_batch(rtn_ctx *ctx, const rtn_event *evs, size_t n, size_t *accepte
     la_slot ring[LA_RING];
     size_t i, j;
     uint32_t prev = UINT32_MAX; /* the record of the previous event's customer */
-    int rc = RTN_OK;
+    int rc = RTN_OK, vt;
     if (accepted)
         *accepted = 0;
     if (ctx == NULL)
@@ -503,6 +519,7 @@ int rtn_push_batch(rtn_ctx *ctx, const rtn_event *evs, size_t n, size_t *accepte
     if (evs[0].size != sizeof(rtn_event))
         return rtn__fail(ctx, RTN_EINVAL, "event size %u: initialise events with rtn_event_init",
                          (unsigned)evs[0].size);
+    vt = value_type(ctx);
     for (j = 0; j < n && j < LA_HASH; j++)
         la_hash(ring, ctx, evs, j);
     for (j = 0; j < n && j < LA_SLOT; j++)
@@ -523,8 +540,8 @@ int rtn_push_batch(rtn_ctx *ctx, const rtn_event *evs, size_t n, size_t *accepte
             la_rec_read(&ring[(i + LA_REC) % LA_RING], ctx);
         /* Valid and not hashed: the previous event's customer, whose push
          * (it succeeded, or the batch would have stopped) found its record. */
-        if ((rc = push_one(ctx, batch_at(evs, i), s->hashed ? &s->key : NULL,
-                           s->valid && !s->hashed ? prev : UINT32_MAX)))
+        if ((rc = push_one(ctx, batch_at(evs, i), s->valid ? &s->key : NULL, s->hashed,
+                           s->valid && !s->hashed ? prev : UINT32_MAX, vt)))
             break;
         prev = ctx->pend.ci < ctx->cust.n ? ctx->pend.ci : UINT32_MAX;
     }
