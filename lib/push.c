@@ -131,31 +131,31 @@ static int64_t quantity(const rtn_event *ev)
     return ev->quantity == 0 ? 1 : ev->quantity;
 }
 
-/* The period sums of the core tables. */
+/* The flags an event sets on its bucket's entry. */
+static uint32_t entry_flags(const rtn_event *ev)
+{
+    switch (ev->type) {
+    case RTN_EV_ACQUIRE:
+    case RTN_EV_ACTIVITY:
+    case RTN_EV_PURCHASE: return RTN_E_ANY | RTN_E_START;
+    case RTN_EV_SUBSCRIPTION: return ev->value > 0 ? RTN_E_ANY | RTN_E_START : RTN_E_ANY;
+    case RTN_EV_CHURN: return RTN_E_ANY | RTN_E_CHURN;
+    default: return RTN_E_ANY;
+    }
+}
+
+/* The entry flags, and the period sums of the core tables. */
 static int core_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
 {
     rtn_core *c = &ctx->core;
     rtn_mem *m = &ctx->mem;
-    uint32_t flags = RTN_E_ANY;
     int rc = RTN_OK;
     switch (ev->type) {
     case RTN_EV_ACQUIRE:
-        flags |= RTN_E_START;
         if (has_ref(ev))
             ctx->pend.set_cflags |= RTN_CF_REFERRED;
         break;
-    case RTN_EV_ACTIVITY:
-        flags |= RTN_E_START;
-        break;
-    case RTN_EV_SUBSCRIPTION:
-        if (ev->value > 0)
-            flags |= RTN_E_START;
-        break;
-    case RTN_EV_CHURN:
-        flags |= RTN_E_CHURN;
-        break;
     case RTN_EV_PURCHASE:
-        flags |= RTN_E_START;
         if ((rc = rtn__fen_reserve(m, &c->purchases, b)) || (rc = rtn__fen_reserve(m, &c->revenue, b)) ||
             (rc = rtn__fen_reserve(m, &c->items_sold, b)))
             return rc;
@@ -167,7 +167,7 @@ static int core_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
     default:
         break;
     }
-    return rtn__pending_mod(ctx, b, flags, 0, ev->type == RTN_EV_PURCHASE ? 1 : 0);
+    return rtn__pending_mod(ctx, b, entry_flags(ev), 0, ev->type == RTN_EV_PURCHASE ? 1 : 0);
 }
 
 static void core_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t b)
@@ -205,17 +205,22 @@ void rtn__pending_begin_at(rtn_ctx *ctx, const rtn_ckey *key, uint32_t ci)
 /* The modules an event type concerns besides the core: a module is
  * prepared and committed only for them (each also checks the type itself).
  * The journey module also takes the configured value event. */
-enum { M_ENGAGE = 1, M_JOURNEY = 2, M_REVENUE = 4, M_COUNT = 8 };
+enum { M_ENGAGE = 1, M_JOURNEY = 2, M_REVENUE = 4, M_COUNT = 8, M_FLAGS = 16 };
 /* M_COUNT: all the journey module does with the event is count it per
- * bucket (rtn__journey_counter), which the event path does itself. */
+ * bucket (rtn__journey_counter), which the event path does itself.
+ * M_FLAGS: all the core does with the event is set its entry's flags (no
+ * period sum, no customer flag), so that an event whose entry has them
+ * already changes nothing there (see push_one). */
 static const unsigned char type_mods[RTN_NTYPES] = {
+    [RTN_EV_CHURN] = M_FLAGS,
+    [RTN_EV_ACTIVITY] = M_FLAGS,
     [RTN_EV_PURCHASE] = M_JOURNEY,
     [RTN_EV_SUBSCRIPTION] = M_REVENUE,
     [RTN_EV_FEATURE] = M_ENGAGE,
-    [RTN_EV_PAGE_VIEW] = M_COUNT,
-    [RTN_EV_SHARE] = M_COUNT,
-    [RTN_EV_VISIT] = M_COUNT,
-    [RTN_EV_CONVERSION] = M_COUNT,
+    [RTN_EV_PAGE_VIEW] = M_COUNT | M_FLAGS,
+    [RTN_EV_SHARE] = M_COUNT | M_FLAGS,
+    [RTN_EV_VISIT] = M_COUNT | M_FLAGS,
+    [RTN_EV_CONVERSION] = M_COUNT | M_FLAGS,
     [RTN_EV_CART_CREATE] = M_JOURNEY,
     [RTN_EV_CART_CHECKOUT] = M_JOURNEY,
     [RTN_EV_CONTACT_OPEN] = M_JOURNEY,
@@ -234,11 +239,11 @@ static int value_type(const rtn_ctx *ctx)
 
 /* The modules of a (valid) event; vt: value_type(ctx). The value event
  * goes through the journey module (and then so does its count, if it has
- * one). */
+ * one, and its flag). */
 static unsigned event_mods(const rtn_event *ev, int vt)
 {
     unsigned m = type_mods[ev->type];
-    return ev->type == vt ? (m & ~(unsigned)M_COUNT) | M_JOURNEY : m;
+    return ev->type == vt ? (m & ~(unsigned)(M_COUNT | M_FLAGS)) | M_JOURNEY : m;
 }
 
 /* *count: the journey count to add 1 to at commit (M_COUNT), else NULL. */
@@ -306,6 +311,27 @@ static BATCH_INLINE int event_ok(const rtn_ctx *ctx, const rtn_event *ev)
             (!(checks & CK_QUANTITY) || (ev->quantity >= 0 && ev->quantity <= RTN_QUANTITY_MAX)));
 }
 
+/* Whether customer ci's last entry is of bucket b and has the flags. */
+static BATCH_INLINE int tail_has(const rtn_ctx *ctx, uint32_t ci, uint32_t b, uint32_t flags)
+{
+    const rtn_cust *c = &ctx->cust.c[ci];
+    uint64_t e;
+    if (c->n == 0)
+        return 0;
+    e = c->ent[c->n - 1];
+    return rtn__e_bucket(e) == b && (rtn__e_flags(e) & flags) == flags;
+}
+
+/* The context's event count and time span take a pushed event. */
+static BATCH_INLINE void event_counted(rtn_ctx *ctx, const rtn_event *ev)
+{
+    if (ctx->events == 0 || ev->time < ctx->first_time)
+        ctx->first_time = ev->time;
+    if (ctx->events == 0 || ev->time > ctx->last_time)
+        ctx->last_time = ev->time;
+    ctx->events++;
+}
+
 /* `made`: the event's key when the caller made it (a batch's look-ahead),
  * with its hash when `hashed`; NULL: made here. `known`: the record of the
  * event's customer when the caller knows it (the previous event of a
@@ -342,6 +368,22 @@ static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ck
         ci = rtn__ctab_find(&ctx->cust, key);
     }
     mods = event_mods(ev, vt);
+    /* The commonest event (a customer's second page view of a day, say)
+     * only counts: its flags are on its bucket's entry, the customer's
+     * last, already, and no module but the count concerns it. It leaves
+     * the pending change empty, as the general path would. */
+    if ((mods & ~(unsigned)M_COUNT) == M_FLAGS && ci < ctx->cust.n && tail_has(ctx, ci, b, entry_flags(ev))) {
+        count = NULL;
+        if (!(mods & M_COUNT) ||
+            ((count = rtn__journey_counter(ctx, ev->type)) != NULL && !rtn__fen_reserve(&ctx->mem, count, b))) {
+            rtn__pending_begin_at(ctx, key, ci);
+            ctx->last_ci = ci;
+            if (count)
+                rtn__fen_add(count, b, 1);
+            event_counted(ctx, ev);
+            return RTN_OK;
+        }
+    }
     for (again = 1;; again = 0) {
         rc = prepare(ctx, ev, key, ci, b, mods, &count);
         /* Entries saved for the next fold hold memory: fold them and try
@@ -369,11 +411,7 @@ static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ck
         rtn__revenue_commit(ctx, ev, b);
     if (count)
         rtn__fen_add(count, b, 1);
-    if (ctx->events == 0 || ev->time < ctx->first_time)
-        ctx->first_time = ev->time;
-    if (ctx->events == 0 || ev->time > ctx->last_time)
-        ctx->last_time = ev->time;
-    ctx->events++;
+    event_counted(ctx, ev);
     return RTN_OK;
 }
 
