@@ -68,6 +68,8 @@ static const uint32_t *cset_of(const fuse *u)
 
 /* Slots past nf / nu (up to the capacities) are spares: zeroed, or holding
  * allocations reserved by a prepare that did not commit, never any count. */
+#define FCACHE 16
+
 struct rtn_engage {
     rtn_fen dcnt, dsum;  /* day runs: +1 / -1 and +s / -e at starts / ends */
     feat *f;
@@ -79,6 +81,9 @@ struct rtn_engage {
     uint32_t nu, ucap;
     uint32_t *uidx;      /* open addressing: use record index + 1 */
     uint32_t uicap;
+    /* Recent features by a mix of their names' ends (fcache_slot): index
+     * + 1, 0 = none. A hint, checked against the name before it is used. */
+    uint32_t fcache[FCACHE];
     /* the feature use prepared by the current event */
     int pend;
     int pf_new, pu_new;
@@ -410,18 +415,45 @@ static void set_insert(feat *f, fuse *u, uint32_t k, uint32_t b)
 
 /* ---- the event path ------------------------------------------------------------ */
 
+/* The key of the feature an event names, a name's hash not made yet
+ * (feat_of makes it when it needs it); 0 when the event names none. */
 static int feature_key(const rtn_event *ev, rtn_ckey *k)
 {
     if (ev->ref_str) {
         if (ev->ref_len == 0)
             return 0;
-        rtn__ckey_str(k, ev->ref_str, ev->ref_len);
+        k->id = 0;
+        k->s = ev->ref_str;
+        k->len = ev->ref_len;
+        k->hash = 0;
         return 1;
     }
     if (ev->ref == 0)
         return 0;
     rtn__ckey_num(k, ev->ref);
     return 1;
+}
+
+static unsigned fcache_slot(const char *s, uint32_t n)
+{
+    return (n + 3u * (unsigned char)s[0] + 5u * (unsigned char)s[n - 1]) & (FCACHE - 1);
+}
+
+/* The feature of a key from feature_key, NONE when unknown: a name in the
+ * cache of recent ones is found without hashing it (features are few, and
+ * a name's hash and probe cost a hundred instructions an event); else k's
+ * hash is made and the index probed. */
+static uint32_t feat_of(const struct rtn_engage *e, rtn_ckey *k)
+{
+    if (e == NULL)
+        return NONE;
+    if (k->s) {
+        uint32_t v = e->fcache[fcache_slot(k->s, k->len)];
+        if (v != 0 && v - 1 < e->nf && feat_eq(e, &e->f[v - 1], k))
+            return v - 1;
+        rtn__ckey_str(k, k->s, k->len);
+    }
+    return feat_find(e, k);
 }
 
 /* Look-ahead for batches (push.c): a feature event of a known customer
@@ -434,7 +466,7 @@ uint32_t rtn__engage_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
     if (e == NULL || e->uicap == 0 || ev->type != RTN_EV_FEATURE ||
         (ev->ref_str && ev->ref_len > RTN_ID_MAX) || !feature_key(ev, &k))
         return 0;
-    if ((f = feat_find(e, &k)) == NONE)
+    if ((f = feat_of(e, &k)) == NONE)
         return 0;
     return rtn__ahead_slot(e->uidx, e->uicap, use_hash_of(f, ci));
 }
@@ -462,8 +494,8 @@ int rtn__engage_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)
         return RTN_OK;
     if ((e = engage_get(ctx)) == NULL)
         return RTN_ENOMEM;
+    e->pf = feat_of(e, &k);
     e->pkey = k;
-    e->pf = feat_find(e, &k);
     e->pf_new = e->pf == NONE;
     if (e->pf_new) {
         if (feat_reserve(m, e, &k))
@@ -498,6 +530,8 @@ void rtn__engage_commit(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)
         feat_insert(e, &e->pkey);
     if (e->pu_new)
         use_insert(e, e->pf, ctx->pend.ci);
+    if (e->pkey.s)
+        e->fcache[fcache_slot(e->pkey.s, e->pkey.len)] = e->pf + 1;
     f = &e->f[e->pf];
     rtn__fen_add(&f->usage, bucket, 1);
     if (e->ppos != NONE)

@@ -281,6 +281,57 @@ START_TEST(feature_usage_adoption_hand)
 }
 END_TEST
 
+/* Names of one length, first and last byte share a slot of the event
+ * path's cache of recent features, which must tell them apart by their
+ * bytes: "search", "starch" and "sketch" alternate, one at a time and in a
+ * batch (whose look-ahead reads the cache too). */
+START_TEST(feature_names_sharing_a_cache_slot)
+{
+    static const char *const names[3] = {"search", "starch", "sketch"};
+    int pass;
+    for (pass = 0; pass < 2; pass++) {
+        rtn_ctx *ctx = tu_ctx(NULL);
+        rtn_event evs[60];
+        size_t n = 0, acc = 0;
+        int i;
+        /* Customer c (1..20) uses names[c % 3] on day 1, and "search" on
+         * day 2 too when c is even. */
+        for (i = 1; i <= 20; i++) {
+            evs[n] = tu_ev(RTN_EV_FEATURE, TD(1), (uint64_t)i, 0);
+            evs[n].ref_str = names[i % 3];
+            evs[n].ref_len = 6;
+            n++;
+            if (i % 2 == 0) {
+                evs[n] = tu_ev(RTN_EV_FEATURE, TD(2), (uint64_t)i, 0);
+                evs[n].ref_str = "search";
+                evs[n].ref_len = 6;
+                n++;
+            }
+        }
+        if (pass == 0) {
+            for (i = 0; i < (int)n; i++)
+                tu_push_ev(ctx, &evs[i]);
+        } else {
+            ck_assert_int_eq(rtn_push_batch(ctx, evs, n, &acc), RTN_OK);
+            ck_assert_uint_eq(acc, n);
+        }
+        /* Day 1: c % 3 == 0 -> search (3, 6, ..., 18: 6), == 1 -> starch (1,
+         * 4, ..., 19: 7), == 2 -> sketch (2, 5, ..., 20: 7). Day 2: the 10
+         * even customers use search. */
+        ck_assert_double_eq(qf(ctx, RTN_METRIC_FEATURE_USAGE, TD(1), TD(2), 0, "search").value, 6);
+        ck_assert_double_eq(qf(ctx, RTN_METRIC_FEATURE_USAGE, TD(1), TD(2), 0, "starch").value, 7);
+        ck_assert_double_eq(qf(ctx, RTN_METRIC_FEATURE_USAGE, TD(1), TD(2), 0, "sketch").value, 7);
+        ck_assert_double_eq(qf(ctx, RTN_METRIC_FEATURE_USAGE, TD(1), TD(3), 0, "search").value, 16);
+        ck_assert_double_eq(qf(ctx, RTN_METRIC_FEATURE_USAGE, TD(2), TD(3), 0, "starch").value, 0);
+        /* Users of search over both days: 6 on day 1 plus the even ones not
+         * among them (6, 12, 18 are both): 6 + 10 - 3 = 13 of 20 active. */
+        ck_assert_double_eq(qf(ctx, RTN_METRIC_FEATURE_ADOPTION_RATE, TD(1), TD(3), 0, "search").numerator,
+                            13);
+        rtn_ctx_free(ctx);
+    }
+}
+END_TEST
+
 START_TEST(feature_hour_resolution)
 {
     rtn_config cfg;
@@ -963,6 +1014,7 @@ static Suite *suite(void)
     tcase_add_test(tc, dau_wau_mau_stickiness_day);
     tcase_add_test(tc, dau_stickiness_hour_offset);
     tcase_add_test(tc, feature_usage_adoption_hand);
+    tcase_add_test(tc, feature_names_sharing_a_cache_slot);
     tcase_add_test(tc, feature_hour_resolution);
     tcase_add_test(tc, bad_feature_input);
     tcase_add_loop_test(tc, brute_force_generated, 0, 4);
