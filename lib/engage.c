@@ -66,10 +66,11 @@ static const uint32_t *cset_of(const fuse *u)
     return u->cap ? u->b.p : u->b.in;
 }
 
-/* Slots past nf / nu (up to the capacities) are spares: zeroed, or holding
- * allocations reserved by a prepare that did not commit, never any count. */
+/* Slots of the cache of recent features (a power of two). */
 #define FCACHE 16
 
+/* Slots past nf / nu (up to the capacities) are spares: zeroed, or holding
+ * allocations reserved by a prepare that did not commit, never any count. */
 struct rtn_engage {
     rtn_fen dcnt, dsum;  /* day runs: +1 / -1 and +s / -e at starts / ends */
     feat *f;
