@@ -278,6 +278,7 @@ static void chunk_free(chunk *c)
  * all NULL), they sit on huge pages where the system has them. */
 static int chunk_init(chunk *c, size_t cap, const rtn_allocator *al)
 {
+    size_t i;
     memset(c, 0, sizeof(*c));
     c->al = *al;
     c->cap = cap;
@@ -294,6 +295,8 @@ static int chunk_init(chunk *c, size_t cap, const rtn_allocator *al)
         chunk_free(c);
         return -1;
     }
+    for (i = 0; i < BLOCK_ROWS; i++)
+        rtn_event_init(&c->blk[i], RTN_EVENT_VERSION);
     return 0;
 }
 
@@ -386,18 +389,16 @@ static const char *crow_id(const chunk *c, const crow *r)
 }
 
 /* The event of a row, its ids pointing into the chunk (the row, or the
- * chunk's bytes); `blank` is an event from rtn_event_init. */
-static void row_event(const chunk *c, const crow *r, const rtn_event *blank, rtn_event *ev)
+ * chunk's bytes). ev came from rtn_event_init (chunk_init), and only the
+ * fields a row gives are ever set: the others stay as they were made. */
+static void row_event(const chunk *c, const crow *r, rtn_event *ev)
 {
-    *ev = *blank;
     ev->type = r->type;
     ev->time = r->time;
     ev->customer_str = crow_id(c, r);
     ev->customer_len = r->clen;
-    if (r->rlen) {
-        ev->ref_str = c->bytes + r->roff;
-        ev->ref_len = r->rlen;
-    }
+    ev->ref_str = r->rlen ? c->bytes + r->roff : NULL;
+    ev->ref_len = r->rlen;
     ev->value = r->value;
     ev->quantity = r->quantity;
 }
@@ -522,10 +523,8 @@ static int cmp_msg(const void *a, const void *b)
  * the library refuses: the row is noted and the block goes on after it. */
 static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char *shown)
 {
-    rtn_event blank;
     size_t i, j;
     int rc = EX_OK;
-    rtn_event_init(&blank, RTN_EVENT_VERSION);
     if (ctx && c->n)
         chunk_sort(c);
     for (i = 0; ctx && i < c->n && rc == EX_OK; i += BLOCK_ROWS) {
@@ -535,7 +534,7 @@ static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char
             if (at + AHEAD_ROW < c->n) {
                 PREFETCH(&c->row[c->key[at + AHEAD_ROW] & 0xffffffffu]);
             }
-            row_event(c, &c->row[c->key[at] & 0xffffffffu], &blank, &c->blk[j]);
+            row_event(c, &c->row[c->key[at] & 0xffffffffu], &c->blk[j]);
         }
         while (done < m) {
             size_t acc = 0;
