@@ -761,8 +761,6 @@ int64_t rtn__every_next(int every, int64_t day);
 
 /* ---- events (push.c) ------------------------------------------------------ */
 
-/* Validate an event against the context's configuration. */
-int rtn__validate_event(rtn_ctx *ctx, const rtn_event *ev);
 /* Start a pending change for the customer `key` (found or new). */
 void rtn__pending_begin(rtn_ctx *ctx, const rtn_ckey *key);
 /* The same for a customer already looked up: ci is its index, or UINT32_MAX

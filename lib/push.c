@@ -85,35 +85,69 @@ static const unsigned char type_checks[RTN_NTYPES] = {
     [RTN_EV_CES] = CK_SCORE,
 };
 
-int rtn__validate_event(rtn_ctx *ctx, const rtn_event *ev)
+/* What is wrong with an event, or FAULT_SCORE for a survey score (whose
+ * scale check_score knows), or 0: the checks once, inline in the event
+ * path; event_fail turns a fault into its error and message. */
+enum {
+    FAULT_SIZE = 1, FAULT_TYPE, FAULT_TIME, FAULT_ID_LEN, FAULT_ID_ORPHAN, FAULT_REF,
+    FAULT_AMOUNT, FAULT_QUANTITY, FAULT_SCORE
+};
+static BATCH_INLINE int event_fault(const rtn_ctx *ctx, const rtn_event *ev)
 {
     unsigned checks;
     if (ev->size != sizeof(rtn_event))
-        return rtn__fail(ctx, RTN_EINVAL, "event size %u: initialise events with rtn_event_init",
-                         (unsigned)ev->size);
+        return FAULT_SIZE;
     if (ev->type <= 0 || ev->type >= RTN_NTYPES)
-        return rtn__fail(ctx, RTN_ETYPE, "unknown event type %d", (int)ev->type);
+        return FAULT_TYPE;
     if (ev->time < 0 || ev->time >= RTN_TIME_MAX || ev->time + ctx->offset_ms < 0)
-        return rtn__fail(ctx, RTN_ETIME, "event time %lld ms is outside 1970..2199",
-                         (long long)ev->time);
+        return FAULT_TIME;
     if (ev->customer_str && (ev->customer_len == 0 || ev->customer_len > RTN_ID_MAX))
-        return rtn__fail(ctx, RTN_EID, "customer id of %u bytes (1..%d allowed)",
-                         (unsigned)ev->customer_len, RTN_ID_MAX);
+        return FAULT_ID_LEN;
     if (!ev->customer_str && ev->customer_len)
-        return rtn__fail(ctx, RTN_EID, "customer_len set without customer_str");
+        return FAULT_ID_ORPHAN;
     if ((ev->ref_str && ev->ref_len > RTN_ID_MAX) || (!ev->ref_str && ev->ref_len))
-        return rtn__fail(ctx, RTN_EID, "invalid reference id (%u bytes)", (unsigned)ev->ref_len);
+        return FAULT_REF;
     checks = type_checks[ev->type];
     if (!checks)
-        return RTN_OK; /* most events: nothing more to check */
+        return 0; /* most events: nothing more to check */
     if ((checks & CK_MONEY) &&
         (!isfinite(ev->value) || ev->value < 0 || ev->value > RTN_AMOUNT_MAX))
+        return FAULT_AMOUNT;
+    if ((checks & CK_QUANTITY) && (ev->quantity < 0 || ev->quantity > RTN_QUANTITY_MAX))
+        return FAULT_QUANTITY;
+    return (checks & CK_SCORE) ? FAULT_SCORE : 0;
+}
+
+/* The error of an event's fault (from event_fault), with its message. */
+static int event_fail(rtn_ctx *ctx, const rtn_event *ev, int fault)
+{
+    switch (fault) {
+    case FAULT_SIZE:
+        return rtn__fail(ctx, RTN_EINVAL, "event size %u: initialise events with rtn_event_init",
+                         (unsigned)ev->size);
+    case FAULT_TYPE:
+        return rtn__fail(ctx, RTN_ETYPE, "unknown event type %d", (int)ev->type);
+    case FAULT_TIME:
+        return rtn__fail(ctx, RTN_ETIME, "event time %lld ms is outside 1970..2199",
+                         (long long)ev->time);
+    case FAULT_ID_LEN:
+        return rtn__fail(ctx, RTN_EID, "customer id of %u bytes (1..%d allowed)",
+                         (unsigned)ev->customer_len, RTN_ID_MAX);
+    case FAULT_ID_ORPHAN:
+        return rtn__fail(ctx, RTN_EID, "customer_len set without customer_str");
+    case FAULT_REF:
+        return rtn__fail(ctx, RTN_EID, "invalid reference id (%u bytes)", (unsigned)ev->ref_len);
+    case FAULT_AMOUNT:
         return rtn__fail(ctx, RTN_EAMOUNT, "%s amount %g is not a finite number in 0..1e12",
                          rtn_event_type_name(ev->type), ev->value);
-    if ((checks & CK_QUANTITY) && (ev->quantity < 0 || ev->quantity > RTN_QUANTITY_MAX))
+    case FAULT_QUANTITY:
         return rtn__fail(ctx, RTN_EQUANTITY, "quantity %lld outside 0..%d",
                          (long long)ev->quantity, RTN_QUANTITY_MAX);
-    return (checks & CK_SCORE) ? check_score(ctx, ev) : RTN_OK;
+    case FAULT_SCORE:
+        return check_score(ctx, ev);
+    default:
+        return RTN_OK;
+    }
 }
 
 static int has_ref(const rtn_event *ev)
@@ -292,25 +326,6 @@ static void key_hash(rtn_ckey *key)
         rtn__ckey_num(key, key->id);
 }
 
-/* Whether an event passes every check of rtn__validate_event: the event
- * path's test, inline and without messages to build. An event it does not
- * pass (a survey score, or a wrong event) goes to rtn__validate_event,
- * which checks it again and says what is wrong. */
-static BATCH_INLINE int event_ok(const rtn_ctx *ctx, const rtn_event *ev)
-{
-    unsigned checks;
-    double v = ev->value;
-    if (ev->size != sizeof(rtn_event) || ev->type <= 0 || ev->type >= RTN_NTYPES || ev->time < 0 ||
-        ev->time >= RTN_TIME_MAX || ev->time + ctx->offset_ms < 0 || !id_valid(ev) ||
-        (ev->ref_str ? ev->ref_len > RTN_ID_MAX : ev->ref_len != 0))
-        return 0;
-    checks = type_checks[ev->type];
-    /* A comparison with NaN is false: v in range is finite. */
-    return checks == 0 ||
-           (!(checks & CK_SCORE) && (!(checks & CK_MONEY) || (v >= 0 && v <= RTN_AMOUNT_MAX)) &&
-            (!(checks & CK_QUANTITY) || (ev->quantity >= 0 && ev->quantity <= RTN_QUANTITY_MAX)));
-}
-
 /* Whether customer ci's last entry is of bucket b and has the flags. */
 static BATCH_INLINE int tail_has(const rtn_ctx *ctx, uint32_t ci, uint32_t b, uint32_t flags)
 {
@@ -345,7 +360,7 @@ static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ck
     unsigned mods;
     rtn_fen *count;
     int rc, again;
-    if (!event_ok(ctx, ev) && (rc = rtn__validate_event(ctx, ev)))
+    if ((rc = event_fault(ctx, ev)) != 0 && (rc = event_fail(ctx, ev, rc)) != RTN_OK)
         return rc;
     b = rtn__bucket(ctx, ev->time);
     if (key == NULL) {
