@@ -433,6 +433,8 @@ static uint32_t id_hash(const char *p, size_t n)
 }
 
 #define SORT_PART 512
+/* A chunk of fewer keys than this is sorted whole (see chunk_sort). */
+#define SORT_SMALL 4096
 
 /* Sort m keys from src into dst by insertion (dst may be src). Quick when
  * the keys are few or already almost in order. */
@@ -468,6 +470,19 @@ static void chunk_sort(chunk *c)
     size_t i, b, lo, n = c->n, *cnt = c->cnt, sum = 0;
     size_t loc[128];
     uint64_t *key = c->key, *tmp = c->tmp;
+    if (n < SORT_SMALL) {
+        /* Fewer keys than the parts would make the passes over them cost
+         * more than the keys (a --strict run sorts one row at a time):
+         * the keys are sorted where they are, and only their counts
+         * cleared. */
+        for (i = 0; i < n; i++)
+            cnt[key[i] >> 53] = 0;
+        if (n <= 16)
+            insertion_sort(key, key, n);
+        else
+            qsort(key, n, sizeof(*key), cmp_key);
+        return;
+    }
     for (b = 0; b < 2048; b++) {
         size_t k = cnt[b];
         cnt[b] = sum;

@@ -463,6 +463,16 @@ cp "$TMP/out" "$TMP/heavy.json"
 expect_rc 0 "$RT" report --format json "$TMP/heavy.csv"
 cmp -s "$TMP/out" "$TMP/heavy.json" || fail "chunked pushes with a 600-row customer report differently from file order"
 check "$TMP/heavy.json" events "$(($(wc -l <"$TMP/big.csv") + 599))"
+# Each file ends a chunk. A chunk of fewer rows than the sort's parts is
+# sorted whole (16 rows by insertion, 3000 by qsort); the counts it leaves
+# must not spoil the large chunk after it.
+head -n 17 "$TMP/big.csv" >"$TMP/part1.csv"
+{ head -n 1 "$TMP/big.csv"; sed -n '18,3017p' "$TMP/big.csv"; } >"$TMP/part2.csv"
+{ head -n 1 "$TMP/big.csv"; tail -n +3018 "$TMP/big.csv"; } >"$TMP/part3.csv"
+checks=$((checks + 1))
+expect_rc 0 "$RT" report --format json "$TMP/part1.csv" "$TMP/part2.csv" "$TMP/part3.csv"
+cmp -s "$TMP/out" "$TMP/big.json" || fail "chunks of 16, 3000 and the remaining rows report differently from file order"
+check "$TMP/out" events "$(($(wc -l <"$TMP/big.csv") - 1))"
 expect_rc 0 "$RT" sample --customers 300 --days 180 --seed 42 -o "$TMP/bundled.csv"
 checks=$((checks + 1))
 cmp -s "$TMP/bundled.csv" "$SRC/examples/data/sample.csv" ||
