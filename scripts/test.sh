@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh: the whole test suite, as CI runs it.
-#   gcc (default preset), clang and ASan+UBSan builds with their ctest runs
+#   gcc (default preset), clang, gcc profile-guided (RTN_PGO) and ASan+UBSan
+#   builds with their ctest runs
 #   (the default one includes the ABI check against abi/ with abigail-tools),
 #   the Doxygen docs target (warnings are errors), an install to a temporary
 #   prefix, the quickstart example built against it with pkg-config, and a
@@ -9,7 +10,7 @@
 #   Then every suite under valgrind memcheck (scripts/valgrind.sh) and each
 #   libFuzzer target for a bounded time when clang can link libFuzzer
 #   (scripts/fuzz.sh, FUZZ_SECONDS per target, default 30 here).
-# Options (environment): RTN_PRESETS="default clang asan" chooses the builds;
+# Options (environment): RTN_PRESETS="default clang pgo asan" chooses the builds;
 # RTN_VALGRIND=0 and RTN_FUZZ=0 skip those steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +49,7 @@ fi
 # information) fails the `abi` test here instead.
 export RTN_ABI_REQUIRED=1
 
-presets=${RTN_PRESETS:-"default clang asan"}
+presets=${RTN_PRESETS:-"default clang pgo asan"}
 for p in $presets; do
     step "build and test: $p"
     cmake --preset "$p" >/dev/null
