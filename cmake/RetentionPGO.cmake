@@ -8,6 +8,10 @@
 # objects match. The training reruns, and the objects recompile, whenever a
 # source changes. The profile changes only how the code is laid out and
 # inlined, never what it computes.
+#
+# Every profiled source has a profile (the training links them all), so a
+# profile that is not found is a warning (an error with RTN_WERROR):
+# -Wmissing-profile stays on to say that the two trees' names differ.
 
 set(RTN_PGO_DIR ${PROJECT_BINARY_DIR}/pgo)
 
@@ -34,6 +38,12 @@ function(rtn_pgo_use)
   if(NOT TARGET retention_cli)
     message(FATAL_ERROR "RTN_PGO trains on the retention tool: RTN_BUILD_TOOLS must be ON")
   endif()
+  if(CMAKE_CONFIGURATION_TYPES)
+    message(FATAL_ERROR "RTN_PGO needs a single-configuration generator (Ninja, Makefiles)")
+  endif()
+  # The training tree compiles with exactly this tree's flags, so that its
+  # profile matches the objects it is used for.
+  string(TOUPPER "${CMAKE_BUILD_TYPE}" bt)
   include(ExternalProject)
   set(train ${RTN_PGO_DIR}/train)
   set(profile ${RTN_PGO_DIR}/profile)
@@ -41,8 +51,9 @@ function(rtn_pgo_use)
   ExternalProject_Add(rtn_pgo_train
     SOURCE_DIR ${PROJECT_SOURCE_DIR}
     BINARY_DIR ${train}
-    CMAKE_ARGS -DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE} -DCMAKE_C_COMPILER=${CMAKE_C_COMPILER}
-               -DCMAKE_C_FLAGS=${CMAKE_C_FLAGS} -DRTN_WERROR=${RTN_WERROR}
+    CMAKE_ARGS "-DCMAKE_BUILD_TYPE=${CMAKE_BUILD_TYPE}" "-DCMAKE_C_COMPILER=${CMAKE_C_COMPILER}"
+               "-DCMAKE_C_FLAGS=${CMAKE_C_FLAGS}" "-DCMAKE_C_FLAGS_${bt}=${CMAKE_C_FLAGS_${bt}}"
+               -DRTN_WERROR=${RTN_WERROR}
                -DRTN_DEBUG_INFO=${RTN_DEBUG_INFO} -DRTN_PGO=OFF -DRTN_PGO_GENERATE=${profile}
                -DRTN_BUILD_TESTS=OFF -DRTN_BUILD_BENCH=OFF -DRTN_BUILD_EXAMPLES=OFF
                -DRTN_ABI_CHECK=OFF
@@ -60,7 +71,7 @@ function(rtn_pgo_use)
   add_custom_target(rtn_pgo_profile DEPENDS ${RTN_PGO_DIR}/trained)
   add_dependencies(rtn_pgo_profile rtn_pgo_train)
   set(flags -fprofile-use=${profile} -fprofile-prefix-path=${PROJECT_BINARY_DIR}
-            -fprofile-partial-training -Wno-missing-profile)
+            -fprofile-partial-training)
   foreach(t retention_objects retention_cli)
     target_compile_options(${t} PRIVATE ${flags})
     add_dependencies(${t} rtn_pgo_profile)
