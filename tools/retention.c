@@ -471,10 +471,10 @@ static void chunk_sort(chunk *c)
     size_t loc[128];
     uint64_t *key = c->key, *tmp = c->tmp;
     if (n < SORT_SMALL) {
-        /* Fewer keys than the parts would make the passes over them cost
-         * more than the keys (a --strict run sorts one row at a time):
-         * the keys are sorted where they are, and only their counts
-         * cleared. */
+        /* For a few keys (under twice the 2048 parts) the passes over the
+         * parts would cost more than the keys (a --strict run sorts one
+         * row at a time): the keys are sorted where they are, and only
+         * their counts cleared. */
         for (i = 0; i < n; i++)
             cnt[key[i] >> 53] = 0;
         if (n <= 16)
