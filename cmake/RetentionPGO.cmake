@@ -3,7 +3,8 @@
 # A training tree under <build>/pgo/train builds the library and the tool
 # instrumented (-fprofile-generate), the tool writes a generated shop log
 # and reports on it, and this tree compiles the library and the tool with
-# the profile that run left (-fprofile-use). Profiles are named by object
+# the profile that run left (-fprofile-use), and links them with link-time
+# optimisation. Profiles are named by object
 # path relative to each tree (-fprofile-prefix-path), so the two trees'
 # objects match. The training reruns, and the objects recompile, whenever a
 # source changes. The profile changes only how the code is laid out and
@@ -70,8 +71,13 @@ function(rtn_pgo_use)
     VERBATIM)
   add_custom_target(rtn_pgo_profile DEPENDS ${RTN_PGO_DIR}/trained)
   add_dependencies(rtn_pgo_profile rtn_pgo_train)
+  # With the profile, link-time optimisation of the shared library and the
+  # tool: fat objects, so that libretention.a, made of the same objects,
+  # still links without it.
   set(flags -fprofile-use=${profile} -fprofile-prefix-path=${PROJECT_BINARY_DIR}
-            -fprofile-partial-training)
+            -fprofile-partial-training -flto=auto -ffat-lto-objects)
+  target_link_options(retention PRIVATE -flto=auto)
+  target_link_options(retention_cli PRIVATE -flto=auto)
   foreach(t retention_objects retention_cli)
     target_compile_options(${t} PRIVATE ${flags})
     add_dependencies(${t} rtn_pgo_profile)

@@ -57,6 +57,17 @@ for p in $presets; do
     ctest --preset "$p"
 done
 
+if [ -f build-pgo/libretention.a ]; then
+    # The profiled build's objects are fat LTO objects: its static library
+    # must still link into a program built without LTO (clang here).
+    step "the pgo build's static library, linked without LTO"
+    t=$(mktemp -d)
+    clang -std=c11 -Wall -Wextra -Werror -DRTN_STATIC -I include examples/quickstart.c \
+        build-pgo/libretention.a -lm -o "$t/quickstart"
+    "$t/quickstart" >/dev/null
+    rm -rf "$t"
+fi
+
 step "docs (Doxygen, warnings are errors)"
 cmake --preset default >/dev/null
 cmake --build --preset docs
