@@ -307,6 +307,19 @@ static int grow_entries(rtn_mem *m, uint64_t **p, uint32_t *cap, uint32_t need)
     return RTN_OK;
 }
 
+int rtn__cust_append(rtn_ctx *ctx, rtn_cust *c, uint64_t e)
+{
+    uint32_t cap = rtn__cust_cap(c);
+    if (c->n == cap) {
+        int rc = grow_entries(&ctx->mem, &c->ent, &cap, c->n + 1);
+        if (rc)
+            return rc;
+        rtn__cust_set_cap(c, cap);
+    }
+    c->ent[c->n++] = e;
+    return RTN_OK;
+}
+
 /* One modification of an entry's flags and purchase count; 0 when the
  * count leaves its range. */
 static int mod_entry(const rtn_emod *m, uint32_t *flags, int64_t *np)

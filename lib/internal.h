@@ -467,6 +467,11 @@ int rtn__pending_mod_grow(rtn_ctx *ctx, uint32_t bucket, uint32_t set,
 /* Compute the new entries and the contribution diff; reserve everything
  * applying it needs. Fails without changing anything observable. */
 int rtn__pending_prepare(rtn_ctx *ctx);
+/* Append entry e, of a bucket after the customer's last, to a customer
+ * already dirty since the last fold (its saved entries are what the fold
+ * diffs from; there is no memory cap then): what a pending change of one
+ * new tail entry would commit, without it. RTN_ENOMEM leaves c as it was. */
+int rtn__cust_append(rtn_ctx *ctx, rtn_cust *c, uint64_t e);
 /* Apply a prepared change to the entries (the customer becomes dirty; its
  * contributions follow at the next rtn__fold). Cannot fail. */
 void rtn__pending_commit(rtn_ctx *ctx);

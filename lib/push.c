@@ -326,15 +326,26 @@ static void key_hash(rtn_ckey *key)
         rtn__ckey_num(key, key->id);
 }
 
-/* Whether customer ci's last entry is of bucket b and has the flags. */
-static BATCH_INLINE int tail_has(const rtn_ctx *ctx, uint32_t ci, uint32_t b, uint32_t flags)
+/* What an event that only sets its entry's flags (M_FLAGS) does to
+ * customer ci's entries, when it is simple: TAIL_HAS, the last entry is of
+ * its bucket b and has the flags (nothing changes); TAIL_APPEND, the last
+ * entry is of an earlier bucket and the customer is dirty since the last
+ * fold (a new entry is appended, rtn__cust_append; a customer is dirty
+ * only without a memory cap, under which every change is applied at
+ * once); else TAIL_OTHER (the pending change decides). */
+enum { TAIL_OTHER, TAIL_HAS, TAIL_APPEND };
+static BATCH_INLINE int tail_kind(const rtn_ctx *ctx, uint32_t ci, uint32_t b, uint32_t flags)
 {
     const rtn_cust *c = &ctx->cust.c[ci];
     uint64_t e;
+    uint32_t last;
     if (c->n == 0)
-        return 0;
+        return TAIL_OTHER;
     e = c->ent[c->n - 1];
-    return rtn__e_bucket(e) == b && (rtn__e_flags(e) & flags) == flags;
+    last = rtn__e_bucket(e);
+    if (last == b)
+        return (rtn__e_flags(e) & flags) == flags ? TAIL_HAS : TAIL_OTHER;
+    return last < b && (rtn__cust_flags(c) & RTN_CF_DIRTY) ? TAIL_APPEND : TAIL_OTHER;
 }
 
 /* The context's event count and time span take a pushed event. */
@@ -383,14 +394,20 @@ static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ck
         ci = rtn__ctab_find(&ctx->cust, key);
     }
     mods = event_mods(ev, vt);
-    /* The commonest event (a customer's second page view of a day, say)
-     * only counts: its flags are on its bucket's entry, the customer's
-     * last, already, and no module but the count concerns it. It leaves
-     * the pending change empty, as the general path would. */
-    if ((mods & ~(unsigned)M_COUNT) == M_FLAGS && ci < ctx->cust.n && tail_has(ctx, ci, b, entry_flags(ev))) {
+    /* The commonest events (a customer's second page view of a day, say,
+     * or the first of a later day) only count and set their flags on the
+     * customer's last entry, or on a new one after it; no module but the
+     * count concerns them. The first change nothing: their flags are on
+     * their bucket's entry already. The others append their entry. Both
+     * leave the pending change empty, as the general path would. */
+    if ((mods & ~(unsigned)M_COUNT) == M_FLAGS && ci < ctx->cust.n) {
+        uint32_t flags = entry_flags(ev);
+        int kind = tail_kind(ctx, ci, b, flags);
         count = NULL;
-        if (!(mods & M_COUNT) ||
-            ((count = rtn__journey_counter(ctx, ev->type)) != NULL && !rtn__fen_reserve(&ctx->mem, count, b))) {
+        if (kind != TAIL_OTHER &&
+            (!(mods & M_COUNT) ||
+             ((count = rtn__journey_counter(ctx, ev->type)) != NULL && !rtn__fen_reserve(&ctx->mem, count, b))) &&
+            (kind == TAIL_HAS || rtn__cust_append(ctx, &ctx->cust.c[ci], rtn__e_make(b, 0, flags)) == RTN_OK)) {
             rtn__pending_begin_at(ctx, key, ci);
             ctx->last_ci = ci;
             if (count)
