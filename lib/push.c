@@ -397,9 +397,10 @@ static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ck
     /* The commonest events (a customer's second page view of a day, say,
      * or the first of a later day) only count and set their flags on the
      * customer's last entry, or on a new one after it; no module but the
-     * count concerns them. The first change nothing: their flags are on
-     * their bucket's entry already. The others append their entry. Both
-     * leave the pending change empty, as the general path would. */
+     * count concerns them. Those of the first kind change nothing: their
+     * flags are on their bucket's entry already. Those of the second
+     * append their entry. Both leave the pending change empty, as the
+     * general path would. */
     if ((mods & ~(unsigned)M_COUNT) == M_FLAGS && ci < ctx->cust.n) {
         uint32_t flags = entry_flags(ev);
         int kind = tail_kind(ctx, ci, b, flags);
