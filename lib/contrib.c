@@ -307,15 +307,21 @@ static int grow_entries(rtn_mem *m, uint64_t **p, uint32_t *cap, uint32_t need)
     return RTN_OK;
 }
 
-int rtn__cust_append(rtn_ctx *ctx, rtn_cust *c, uint64_t e)
+/* Grow a customer's entry array to hold `need` entries (its capacity is
+ * kept in its record). */
+static int cust_grow(rtn_mem *m, rtn_cust *c, uint32_t need)
 {
     uint32_t cap = rtn__cust_cap(c);
-    if (c->n == cap) {
-        int rc = grow_entries(&ctx->mem, &c->ent, &cap, c->n + 1);
-        if (rc)
-            return rc;
-        rtn__cust_set_cap(c, cap);
-    }
+    int rc = grow_entries(m, &c->ent, &cap, need);
+    rtn__cust_set_cap(c, cap);
+    return rc;
+}
+
+int rtn__cust_append(rtn_ctx *ctx, rtn_cust *c, uint64_t e)
+{
+    int rc;
+    if (c->n == rtn__cust_cap(c) && (rc = cust_grow(&ctx->mem, c, c->n + 1)))
+        return rc;
     c->ent[c->n++] = e;
     return RTN_OK;
 }
@@ -574,10 +580,7 @@ int rtn__pending_prepare(rtn_ctx *ctx)
                 return rc;
         }
     } else {
-        uint32_t cap = rtn__cust_cap(c);
-        rc = grow_entries(&ctx->mem, &c->ent, &cap, p->nnew);
-        rtn__cust_set_cap(c, cap);
-        if (rc)
+        if ((rc = cust_grow(&ctx->mem, c, p->nnew)))
             return rc;
         if (rtn__cust_flags(c) & RTN_CF_DIRTY)
             return RTN_OK;

@@ -455,6 +455,18 @@ static int cmp_key(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sort m keys in place without a counting pass: by insertion when they are
+ * few (SORT_FEW), else by qsort (a small chunk, or a part too large for
+ * insertion). */
+#define SORT_FEW 16
+static void sort_keys(uint64_t *p, size_t m)
+{
+    if (m <= SORT_FEW)
+        insertion_sort(p, p, m);
+    else
+        qsort(p, m, sizeof(*p), cmp_key);
+}
+
 /* Order the rows by their customer's hash, then file order (c->key: hash
  * << 32 | row, unique, so sorting the keys does both). One pass over the
  * whole array scatters the keys by the hash's top 11 bits (chunk_add
@@ -477,10 +489,7 @@ static void chunk_sort(chunk *c)
          * their counts cleared. */
         for (i = 0; i < n; i++)
             cnt[key[i] >> 53] = 0;
-        if (n <= 16)
-            insertion_sort(key, key, n);
-        else
-            qsort(key, n, sizeof(*key), cmp_key);
+        sort_keys(key, n);
         return;
     }
     for (b = 0; b < 2048; b++) {
@@ -496,12 +505,8 @@ static void chunk_sort(chunk *c)
     for (b = lo = 0; b < 2048; lo = cnt[b++]) {
         size_t m = cnt[b] - lo;
         uint64_t *p = tmp + lo, *q = key + lo;
-        if (m <= 16) {
-            insertion_sort(p, p, m);
-            continue;
-        }
-        if (m > SORT_PART) {
-            qsort(p, m, sizeof(*p), cmp_key);
+        if (m <= SORT_FEW || m > SORT_PART) {
+            sort_keys(p, m);
             continue;
         }
         memset(loc, 0, sizeof(loc));
