@@ -387,7 +387,8 @@ static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ck
         ci = ctx->last_ci;
     } else {
         if (!hashed) {
-            own = *key;
+            if (key != &own)
+                own = *key; /* the caller's key is const: hashed in a copy */
             key_hash(&own);
             key = &own;
         }
