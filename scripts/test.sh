@@ -16,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-step() { printf '\n==== %s\n' "$*"; }
+# Each step says how long the run has taken so far (SECONDS: bash's clock).
+step() { printf '\n==== %s (at %d s)\n' "$*" "$SECONDS"; }
 
 need_pkgs=()
 have() { command -v "$1" >/dev/null 2>&1; }
