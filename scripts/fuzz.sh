@@ -4,6 +4,9 @@
 #   FUZZ_SECONDS  seconds per target (default 60)
 #   FUZZ_BUILD    build directory (default build-fuzz)
 #   FUZZ_JOBS     parallel build jobs (default 2)
+#   FUZZ_PAR      targets run at once (default 2), each on its own core; a
+#                 target's log goes to BUILD/fuzz/TARGET.log, its last lines
+#                 are shown when it fails
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
@@ -35,13 +38,20 @@ printf '\001\000\003\001\002\003\004\005\006\007\010\011\012\013' >"$corpus/even
 printf '\0002026-01-01T00:00:00Z,acquire,c1,,,\n2026-01-01T00:10:00Z,purchase,c1,9.5,2,o-1\n2026-01-01T00:11:00Z,page_view,c2,,,\n' >"$corpus/reader/seed-1"
 printf '\001c1,2026-01-02T01:02:03Z,feature,search\r\nc22,2026-01-02T01:02:04Z,cart_create,"k-1"\n' >"$corpus/reader/seed-2"
 
+par=${FUZZ_PAR:-2}
+export build seconds corpus
 status=0
-for t in snapshot events reader; do
+# shellcheck disable=SC2016 # the script is expanded by the sh that xargs runs
+printf '%s\n' snapshot events reader | xargs -P "$par" -I{} sh -c '
+    t={}
+    log="$build/fuzz/$t.log"
     echo "fuzz.sh: fuzz_$t for ${seconds}s"
-    if ! "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$build/fuzz/crashes/$t-" -print_final_stats=1 "$corpus/$t"; then
-        echo "fuzz.sh: fuzz_$t FAILED; reproducer in $build/fuzz/crashes/"
-        status=1
-    fi
-done
+    if "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$build/fuzz/crashes/$t-" -print_final_stats=1 "$corpus/$t" >"$log" 2>&1; then
+        echo "fuzz.sh: fuzz_$t clean: $(grep -E "^stat::number_of_executed_units" "$log" | tr -d " ")"
+    else
+        echo "fuzz.sh: fuzz_$t FAILED; reproducer in $build/fuzz/crashes/, log $log"
+        tail -40 "$log"
+        exit 1
+    fi' || status=1
 exit $status
