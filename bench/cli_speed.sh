@@ -82,41 +82,39 @@ while [ $round -lt "$runs" ]; do
             cat "$err" >&2
             exit 1
         fi
-        awk -v tool="$k" -v round="$round" '
+        # The run's record (tool, round, seconds, rows, peak KB) to $out,
+        # and its line to the terminal.
+        awk -v tool="$k" -v round="$round" -v t="$t" -v out="$out" '
             / rows read, / { for (i = 1; i <= NF; i++) if ($i == "s") { s = $(i - 1); rows = $2 } }
             /^rss=/ { sub(/^rss=/, ""); rss = $0 }
             END {
                 if (s == "") { print "no --stats line" > "/dev/stderr"; exit 1 }
-                printf "%d %d %s %s %s\n", tool, round, s, rows, rss == "" ? "-" : rss
-            }' "$err" >>"$out"
-        printf 'round %d  %-40s %7.3f s  %5.2f million rows/s%s\n' "$((round + 1))" "$t" \
-            "$(tail -n 1 "$out" | cut -d' ' -f3)" \
-            "$(tail -n 1 "$out" | awk '{ print $4 / $3 / 1e6 }')" \
-            "$(tail -n 1 "$out" | awk '$5 != "-" { printf "  %d MB peak", $5 / 1000 }')"
+                printf "%d %d %s %s %s\n", tool, round, s, rows, (rss == "" ? "-" : rss) >> out
+                printf "round %d  %-40s %7.3f s  %5.2f million rows/s%s\n", round + 1, t, s,
+                       rows / s / 1e6, rss == "" ? "" : sprintf("  %d MB peak", rss / 1000)
+            }' "$err"
     done
     round=$((round + 1))
 done
+
+# The median, the smallest and the largest of numbers, one a line.
+spread() {
+    sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'
+}
 
 echo
 echo "$(awk 'NR == 1 { print $4 }' "$out") rows from $file, $runs runs each${pin:+, pinned to one CPU}:"
 k=1
 for t in "$@"; do
-    awk -v k=$k '$1 == k { print $3, $4 }' "$out" | sort -n | awk -v t="$t" '
-        { s[NR] = $1; rows = $2 }
-        END {
-            m = NR % 2 ? s[(NR + 1) / 2] : (s[NR / 2] + s[NR / 2 + 1]) / 2
+    awk -v k=$k '$1 == k { print $3 }' "$out" | spread |
+        awk -v t="$t" -v rows="$(awk -v k=$k '$1 == k { print $4; exit }' "$out")" '{
             printf "%-40s median %.3f s (%.2f million rows/s), fastest %.3f s (%.2f million)\n",
-                   t, m, rows / m / 1e6, s[1], rows / s[1] / 1e6
-        }'
+                   t, $1, rows / $1 / 1e6, $2, rows / $2 / 1e6 }'
     k=$((k + 1))
 done
 if [ $ntools -eq 2 ]; then
-    awk '{ t[$1, $2] = $3; n = $2 + 1 }
-         END {
-             for (r = 0; r < n; r++) { q[r] = t[2, r] / t[1, r]; w += q[r] < 1 }
-             for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (q[j] < q[i]) { x = q[i]; q[i] = q[j]; q[j] = x }
-             m = n % 2 ? q[(n - 1) / 2] : (q[n / 2 - 1] + q[n / 2]) / 2
-             printf "second / first, round by round: median %.3f, from %.3f to %.3f; the second faster in %d of %d rounds\n",
-                    m, q[0], q[n - 1], w, n
-         }' "$out"
+    ratios=$(awk '{ t[$1, $2] = $3; n = $2 + 1 } END { for (r = 0; r < n; r++) printf "%.17g\n", t[2, r] / t[1, r] }' "$out")
+    echo "$ratios" | spread | awk -v n="$runs" -v w="$(echo "$ratios" | awk '$1 < 1' | wc -l)" '{
+        printf "second / first, round by round: median %.3f, from %.3f to %.3f; the second faster in %d of %d rounds\n",
+               $1, $2, $3, w, n }'
 fi
