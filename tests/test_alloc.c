@@ -194,7 +194,8 @@ START_TEST(fail_every_allocation)
     for (k = 1; k < 100000; k += su_quick() && k >= 64 ? 5 : 1)
         if (run(k, &s) == 0)
             break;
-    /* The scenario makes a fair number of allocations, each failed once. */
+    /* The scenario makes a fair number of allocations, each failed once (or
+     * with the stride above). */
     ck_assert_int_gt(k, 50);
     ck_assert_int_lt(k, 100000);
     tu_stream_free(&s);
