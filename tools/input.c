@@ -1030,19 +1030,34 @@ static void type_words(type_cache *c)
     memcpy(c->mask, m, 16);
 }
 
-static int lookup_type(in_file *f, const char *p, size_t n)
+/* The slot of a type name in f->type_slot: the 19 type names take 19
+ * different slots of this hash. */
+static unsigned type_hash(const char *p, size_t n)
 {
-    char name[24];
-    int i, t;
-    /* The 19 type names take 19 different slots of this hash. */
-    unsigned h = n ? (unsigned)(n + (unsigned char)p[0] + (unsigned char)p[n - 1] +
-                                6u * (unsigned char)p[n >= 2 ? n - 2 : 0]) & 63u
-                   : 0;
+    return n ? (unsigned)(n + (unsigned char)p[0] + (unsigned char)p[n - 1] +
+                          6u * (unsigned char)p[n >= 2 ? n - 2 : 0]) & 63u
+             : 0;
+}
+
+static int lookup_type_slow(in_file *f, const char *p, size_t n, unsigned h);
+
+/* The type a name names: the cached one in its slot when it agrees (inline:
+ * every row asks), else lookup_type_slow. */
+static inline int lookup_type(in_file *f, const char *p, size_t n)
+{
+    unsigned h = type_hash(p, n);
     if (f->type_slot[h]) {
         const type_cache *c = &f->types[f->type_slot[h] - 1];
         if (type_is(c, p, n))
             return c->type;
     }
+    return lookup_type_slow(f, p, n, h);
+}
+
+static int lookup_type_slow(in_file *f, const char *p, size_t n, unsigned h)
+{
+    char name[24];
+    int i, t;
     for (i = 0; i < f->ntypes; i++)
         if (type_is(&f->types[i], p, n)) {
             f->type_slot[h] = (unsigned char)(i + 1);
@@ -1132,6 +1147,108 @@ static int to_event_raw(in_file *f, const fld *val, rtn_event *ev)
         ev->ref_len = 0;
     }
     return 0;
+}
+
+/* ---- the usual row, at once ------------------------------------------------ */
+
+/* Bytes after the time's comma that the fast path looks at: the rest of a
+ * usual row. */
+#define FAST_TAIL 32
+#if IN_SLACK < FAST_TAIL
+#error "the fast path may read FAST_TAIL bytes past a row's time"
+#endif
+
+/* Commas, newlines and quotes among the FAST_TAIL bytes at q, a bit a byte. */
+static void tail_bits(const char *q, uint32_t *comma, uint32_t *nl, uint32_t *quote)
+{
+    uint32_t c = 0, n = 0, u = 0;
+    unsigned i;
+    for (i = 0; i < FAST_TAIL; i += IN_BLOCK) {
+        blk_bits b = block_bits(q + i);
+        c |= b.comma << i;
+        n |= b.nl << i;
+        u |= b.quote << i;
+    }
+    *comma = c;
+    *nl = n;
+    *quote = u;
+}
+
+/* Whether a field needs no trimming: trim's own first test. */
+static int untrimmed(const char *p, size_t n)
+{
+    return n == 0 || ((unsigned char)p[0] > ' ' && (unsigned char)p[n - 1] > ' ');
+}
+
+/* The row of a canonical CSV file as the tool's own sample writes it, and
+ * as most logs are: whole in the buffer, its time YYYY-MM-DDTHH:MM:SSZ on
+ * the date of the row before, its other five fields within FAST_TAIL bytes
+ * after it, no quote, no blank a field would be trimmed of, a known type,
+ * a customer, and a value and quantity that parse. Such a row is read
+ * here with one look at its bytes instead of a block loop, a field array
+ * and a trim of each field: 1, the event made and the row taken. 0 for
+ * anything else, nothing taken: the general path reads the row, with its
+ * own messages, and gives the same event. */
+static int csv_fast(in_file *f, rtn_event *ev)
+{
+    const char *p = f->buf + f->start, *r = p + 21;
+    uint32_t comma, nl, quote, at[4];
+    unsigned hh, mi, ss, e, k;
+    size_t vn, qn, rn;
+    int type;
+    if (f->end - f->start < 22 || !f->date_ok || !same_date(p, f->date_str) || p[10] != 'T' ||
+        p[13] != ':' || p[16] != ':' || p[19] != 'Z' || p[20] != ',' ||
+        clock_digits(p + 11, &hh, &mi, &ss) || hh > 23 || mi > 59 || ss > 60)
+        return 0;
+    /* Bytes past the data are zeros (IN_SLACK): a newline found is in it. */
+    tail_bits(r, &comma, &nl, &quote);
+    if (nl == 0)
+        return 0;
+    e = low_bit(nl);
+    nl = (nl & (0u - nl)) - 1; /* the bytes before the newline */
+    if (quote & nl)
+        return 0;
+    comma &= nl;
+    for (k = 0; k < 4; k++) {
+        if (comma == 0)
+            return 0;
+        at[k] = low_bit(comma);
+        comma &= comma - 1;
+    }
+    if (comma != 0 || at[0] == 0 || at[1] == at[0] + 1 || !untrimmed(r, at[0]))
+        return 0;
+    vn = at[2] - at[1] - 1;
+    qn = at[3] - at[2] - 1;
+    rn = e - at[3] - 1;
+    if (!untrimmed(r + at[1] + 1, vn) || !untrimmed(r + at[2] + 1, qn) || (rn && r[e - 1] == '\r'))
+        return 0;
+    if ((type = lookup_type(f, r, at[0])) <= 0)
+        return 0;
+    ev->value = 0;
+    ev->quantity = 0;
+    if ((vn && parse_number(r + at[1] + 1, vn, &ev->value)) || (qn && parse_int(r + at[2] + 1, qn, &ev->quantity)))
+        return 0;
+    ev->time = f->date_days * 86400000 + (int64_t)hh * 3600000 + (int64_t)mi * 60000 + (int64_t)ss * 1000;
+    ev->type = type;
+    ev->customer = 0;
+    ev->customer_str = r + at[0] + 1;
+    ev->customer_len = at[1] - at[0] - 1;
+    ev->ref = 0;
+    ev->ref_str = rn ? r + at[3] + 1 : NULL;
+    ev->ref_len = (uint32_t)rn;
+    f->row_line = f->line++;
+    f->start += 21 + (size_t)e + 1;
+    return 1;
+}
+
+int in_next_many(in_file *f, rtn_event *evs, uint64_t *lines, int max)
+{
+    int n = 0;
+    if (!f->started || f->json || !f->canon || f->skipping)
+        return 0;
+    while (n < max && csv_fast(f, &evs[n]))
+        lines[n++] = f->row_line;
+    return n;
 }
 
 /* Sniff the format from the first non-blank byte when the name did not say. */
@@ -1247,6 +1364,8 @@ int in_next(in_file *f, rtn_event *ev)
             int nf = 0, r, j;
             size_t next;
             unsigned nl;
+            if (f->canon && csv_fast(f, ev))
+                return IN_ROW;
             f->scratch_used = 0;
             r = csv_plain(f, fl, &nf, &next, &nl);
             if (r == -2)

@@ -31,6 +31,15 @@ void in_close(in_file *f);
 #define IN_READABLE 16
 int in_next(in_file *f, rtn_event *ev);
 
+/* Read up to max rows at once into evs[], each row's line into lines[]:
+ * the rows in the form most logs have (a canonical CSV header, and a row
+ * that in_next would read the same way without a second look), as many as
+ * follow one another in the reader's buffer. Returns how many: 0 when the
+ * next row is not in that form, or is not read yet, and in_next must take
+ * it (and so also at the end of input). The strings are as in_next's, and
+ * stay valid until the next call of either. */
+int in_next_many(in_file *f, rtn_event *evs, uint64_t *lines, int max);
+
 /* Line number of the row last returned (first line of it for multi-line rows). */
 uint64_t in_line(const in_file *f);
 /* Detail of the last IN_BAD or IN_IO. */
