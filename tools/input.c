@@ -28,7 +28,7 @@
 #endif
 
 #define IN_BUF (1u << 20)       /* read buffer; also the longest row accepted */
-#define IN_SLACK 32             /* zero bytes kept after the buffer's data */
+#define IN_SLACK 64             /* zero bytes kept after the buffer's data */
 #define IN_MAXF 64              /* CSV columns looked at (later ones are ignored) */
 #define IN_NCOL 6
 
@@ -71,6 +71,7 @@ struct in_file {
     int64_t date_key, date_days;
     char date_str[10]; /* the date of date_days, as in the input */
     int date_ok;
+    uint64_t date_w[2]; /* a row's first 16 bytes on that date, masked by time_mask[0] */
     char err[320];
 };
 
@@ -184,6 +185,31 @@ static int same_date(const char *s, const char *d)
     return a == b && x == y;
 }
 
+/* The fixed bytes of a time YYYY-MM-DDTHH:MM:SSZ and the comma after it,
+ * as three words: bytes 0..7 (all the date's), 8..15 (the date's last two
+ * and the T, then a colon at 13) and 13..20 (colons at 13 and 16, the Z and
+ * the comma); time_mask keeps the fixed ones, time_tail holds those of the
+ * last word (the first two are the date's: f->date_w). */
+static const unsigned char time_mask[3][8] = {
+    {255, 255, 255, 255, 255, 255, 255, 255},
+    {255, 255, 255, 0, 0, 255, 0, 0},
+    {255, 0, 0, 255, 0, 0, 255, 255}};
+static const unsigned char time_tail[8] = {':', 0, 0, ':', 0, 0, 'Z', ','};
+
+/* f->date_w from f->date_str. */
+static void time_words(in_file *f)
+{
+    unsigned char b[16] = {0};
+    uint64_t m;
+    memcpy(b, f->date_str, 10);
+    b[10] = 'T';
+    b[13] = ':';
+    memcpy(&f->date_w[0], b, 8);
+    memcpy(&f->date_w[1], b + 8, 8);
+    memcpy(&m, time_mask[1], 8);
+    f->date_w[1] &= m;
+}
+
 static int parse_time_cached(in_file *f, const char *s, size_t n, int64_t *out)
 {
     unsigned y, mo, d, hh = 0, mi = 0, ss = 0, ms = 0;
@@ -255,6 +281,7 @@ static int parse_time_cached(in_file *f, const char *s, size_t n, int64_t *out)
                 f->date_days = days;
                 memcpy(f->date_str, s, 10);
                 f->date_ok = 1;
+                time_words(f);
             }
         }
         *out = days * 86400000 + (int64_t)hh * 3600000 + (int64_t)mi * 60000 +
@@ -1151,19 +1178,19 @@ static int to_event_raw(in_file *f, const fld *val, rtn_event *ev)
 
 /* ---- the usual row, at once ------------------------------------------------ */
 
-/* Bytes after the time's comma that the fast path looks at: the rest of a
- * usual row. */
-#define FAST_TAIL 32
-#if IN_SLACK < FAST_TAIL
-#error "the fast path may read FAST_TAIL bytes past a row's time"
+/* Bytes after the time's comma that the fast path looks at, 32 at a time:
+ * the rest of a usual row. */
+#define FAST_TAIL 64
+#if IN_SLACK < FAST_TAIL || IN_BLOCK > 32
+#error "the fast path reads FAST_TAIL bytes past a row's time, 32 at a time"
 #endif
 
-/* Commas, newlines and quotes among the FAST_TAIL bytes at q, a bit a byte. */
-static void tail_bits(const char *q, uint32_t *comma, uint32_t *nl, uint32_t *quote)
+/* Commas, newlines and quotes among the 32 bytes at q, a bit a byte. */
+static inline void tail_bits(const char *q, uint64_t *comma, uint64_t *nl, uint64_t *quote)
 {
     uint32_t c = 0, n = 0, u = 0;
     unsigned i;
-    for (i = 0; i < FAST_TAIL; i += IN_BLOCK) {
+    for (i = 0; i < 32; i += IN_BLOCK) {
         blk_bits b = block_bits(q + i);
         c |= b.comma << i;
         n |= b.nl << i;
@@ -1172,6 +1199,15 @@ static void tail_bits(const char *q, uint32_t *comma, uint32_t *nl, uint32_t *qu
     *comma = c;
     *nl = n;
     *quote = u;
+}
+
+static unsigned low_bit64(uint64_t m)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(m);
+#else
+    return (uint32_t)m ? low_bit((uint32_t)m) : 32 + low_bit((uint32_t)(m >> 32));
+#endif
 }
 
 /* Whether a field needs no trimming: trim's own first test. */
@@ -1192,49 +1228,65 @@ static int untrimmed(const char *p, size_t n)
 static int csv_fast(in_file *f, rtn_event *ev)
 {
     const char *p = f->buf + f->start, *r = p + 21;
-    uint32_t comma, nl, quote, at[4];
-    unsigned hh, mi, ss, e, k;
+    uint64_t w[3], m[2], tail, comma, nl, quote, c2, n2, q2, x;
+    unsigned hh, mi, ss, e, a0, a1, a2, a3;
     size_t vn, qn, rn;
     int type;
-    if (f->end - f->start < 22 || !f->date_ok || !same_date(p, f->date_str) || p[10] != 'T' ||
-        p[13] != ':' || p[16] != ':' || p[19] != 'Z' || p[20] != ',' ||
+    /* The time's fixed bytes as three words. The buffer's data is followed
+     * by zero bytes (IN_SLACK), none of them a fixed byte: a row cut short
+     * by the buffer's end does not pass. */
+    memcpy(w, p, 8);
+    memcpy(w + 1, p + 8, 8);
+    memcpy(w + 2, p + 13, 8);
+    memcpy(m, time_mask[1], 8);
+    memcpy(m + 1, time_mask[2], 8);
+    memcpy(&tail, time_tail, 8);
+    if (!f->date_ok || w[0] != f->date_w[0] || (w[1] & m[0]) != f->date_w[1] || (w[2] & m[1]) != tail ||
         clock_digits(p + 11, &hh, &mi, &ss) || hh > 23 || mi > 59 || ss > 60)
         return 0;
-    /* Bytes past the data are zeros (IN_SLACK): a newline found is in it. */
     tail_bits(r, &comma, &nl, &quote);
-    if (nl == 0)
-        return 0;
-    e = low_bit(nl);
-    nl = (nl & (0u - nl)) - 1; /* the bytes before the newline */
-    if (quote & nl)
-        return 0;
-    comma &= nl;
-    for (k = 0; k < 4; k++) {
-        if (comma == 0)
+    if (nl == 0) {
+        tail_bits(r + 32, &c2, &n2, &q2);
+        if (n2 == 0)
             return 0;
-        at[k] = low_bit(comma);
-        comma &= comma - 1;
+        comma |= c2 << 32;
+        nl = n2 << 32;
+        quote |= q2 << 32;
     }
-    if (comma != 0 || at[0] == 0 || at[1] == at[0] + 1 || !untrimmed(r, at[0]))
+    e = low_bit64(nl);
+    nl = (nl & (0u - nl)) - 1; /* the bytes before the newline */
+    comma &= nl;
+    /* Exactly four commas before it: three taken off leave one. */
+    x = comma & (comma - 1);
+    x &= x - 1;
+    x &= x - 1;
+    if ((quote & nl) || x == 0 || (x & (x - 1)) != 0)
         return 0;
-    vn = at[2] - at[1] - 1;
-    qn = at[3] - at[2] - 1;
-    rn = e - at[3] - 1;
-    if (!untrimmed(r + at[1] + 1, vn) || !untrimmed(r + at[2] + 1, qn) || (rn && r[e - 1] == '\r'))
+    a0 = low_bit64(comma);
+    comma &= comma - 1;
+    a1 = low_bit64(comma);
+    comma &= comma - 1;
+    a2 = low_bit64(comma);
+    a3 = low_bit64(x);
+    vn = a2 - a1 - 1;
+    qn = a3 - a2 - 1;
+    rn = e - a3 - 1;
+    if (a0 == 0 || a1 == a0 + 1 || !untrimmed(r, a0) || !untrimmed(r + a1 + 1, vn) ||
+        !untrimmed(r + a2 + 1, qn) || (rn && r[e - 1] == '\r'))
         return 0;
-    if ((type = lookup_type(f, r, at[0])) <= 0)
+    if ((type = lookup_type(f, r, a0)) <= 0)
         return 0;
     ev->value = 0;
     ev->quantity = 0;
-    if ((vn && parse_number(r + at[1] + 1, vn, &ev->value)) || (qn && parse_int(r + at[2] + 1, qn, &ev->quantity)))
+    if ((vn && parse_number(r + a1 + 1, vn, &ev->value)) || (qn && parse_int(r + a2 + 1, qn, &ev->quantity)))
         return 0;
     ev->time = f->date_days * 86400000 + (int64_t)hh * 3600000 + (int64_t)mi * 60000 + (int64_t)ss * 1000;
     ev->type = type;
     ev->customer = 0;
-    ev->customer_str = r + at[0] + 1;
-    ev->customer_len = at[1] - at[0] - 1;
+    ev->customer_str = r + a0 + 1;
+    ev->customer_len = a1 - a0 - 1;
     ev->ref = 0;
-    ev->ref_str = rn ? r + at[3] + 1 : NULL;
+    ev->ref_str = rn ? r + a3 + 1 : NULL;
     ev->ref_len = (uint32_t)rn;
     f->row_line = f->line++;
     f->start += 21 + (size_t)e + 1;

@@ -455,8 +455,9 @@ cmp -s "$TMP/out" "$TMP/big.json" || fail "quoted copy of the big sample reports
 # The same rows with the first two columns swapped (a header that is not
 # canonical, so no row is read at once) give the same report and the same
 # messages: blanks to trim, a CR line end on a feature's name, a new date,
-# an extra column, a quote, a long row, bad fields, other time forms, a
-# blank line and a last line without its newline.
+# an extra column, a quote, long rows (one with a quote past its first 32
+# bytes), bad fields, other time forms, a blank line and a last line
+# without its newline.
 printf '%s\n' 'time,type,customer,value,quantity,ref' \
     '2026-01-01T00:00:00Z,acquire,a,,,' \
     '2026-01-01T01:00:00Z,feature,a,,,search' \
@@ -469,6 +470,7 @@ printf '%s\n' 'time,type,customer,value,quantity,ref' \
     '2026-01-02T01:00:00Z,feature,b,,,search,x' \
     '2026-01-02T02:00:00Z,feature,b,,,"export"' \
     '2026-01-02T03:00:00Z,feature,customer-with-a-rather-long-identifier-0001,,,export' \
+    '2026-01-02T03:30:00Z,feature,customer-with-a-rather-long-identifier-0002,,,"export"' \
     '2026-01-02T04:00:00Z,purchase,b,abc,,' \
     '2026-01-02T05:00:00Z,purchase,b,5,x,' \
     '2026-01-02T06:00:00Z,purchase,,5,,' \
@@ -477,6 +479,7 @@ printf '%s\n' 'time,type,customer,value,quantity,ref' \
     '1767402000000,activity,c,,,' \
     '2026-01-02T10:00:00+01:00,purchase,c,3,,' \
     '2026-01-02T24:00:00Z,activity,c,,,' \
+    '2026-01-02T10000000Z,activity,c,,,' \
     '2026-01-02T11:00:00Z,nps,c,11,,' \
     '2026-01-02T12:00:00Z,subscription,c,9.99,,s1' \
     '2026-01-02T13:00:00Z,cart_create,c,,,k1' \
@@ -493,19 +496,21 @@ checks=$((checks + 2))
 cmp -s "$TMP/out" "$TMP/usual.json" || fail "rows read at once report differently from the general reader's"
 sed '/ rows read, /d; s/swapped\.csv/LOG/' "$TMP/err" | cmp -s - "$TMP/usual.err" ||
     { fail "rows read at once give other messages"; diff "$TMP/usual.err" "$TMP/err"; }
-# Bad: abc, x, no customer, pageview, no type, hour 24 and NPS 11.
-grep_err "7 bad rows skipped"
-check "$TMP/usual.json" events 18
-check "$TMP/usual.json" customers 6
+# Bad: abc, x, no customer, pageview, no type, hour 24, a clock without
+# colons and NPS 11.
+grep_err "8 bad rows skipped"
+check "$TMP/usual.json" events 19
+check "$TMP/usual.json" customers 7
 # search used by a and b (Jan 1), b (Jan 2: the extra column is not in the
 # name) and d (Jan 2: nor is the CR).
 check "$TMP/usual.json" features.search.feature_usage.value 4
-# export by b (quoted, the quotes not in the name) and by the long id.
-check "$TMP/usual.json" features.export.feature_usage.value 2
+# export by b and by the second long id (quoted, the quotes not in the
+# name) and by the first long id.
+check "$TMP/usual.json" features.export.feature_usage.value 3
 # One row at a time (--strict), up to the first bad one: the same again.
 expect_rc 3 "$RT" report --strict "$TMP/usual.csv"
 sed 's/usual\.csv/LOG/' "$TMP/err" >"$TMP/usual.err"
-grep_err "usual.csv:13: bad value \"abc\""
+grep_err "usual.csv:14: bad value \"abc\""
 expect_rc 3 "$RT" report --strict "$TMP/swapped.csv"
 checks=$((checks + 1))
 sed 's/swapped\.csv/LOG/' "$TMP/err" | cmp -s - "$TMP/usual.err" || fail "--strict: rows read at once stop differently"
