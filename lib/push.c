@@ -243,26 +243,29 @@ enum { M_ENGAGE = 1, M_JOURNEY = 2, M_REVENUE = 4, M_COUNT = 8, M_FLAGS = 16 };
 /* M_COUNT: all the journey module does with the event is count it per
  * bucket (rtn__journey_counter), which the event path does itself.
  * M_FLAGS: all the core does with the event is set its entry's flags (no
- * period sum, no customer flag), so that an event whose entry has them
- * already changes nothing there (see push_one). */
+ * period sum, no customer flag), and the event's modules (the engage or
+ * journey one, never the revenue one) change no entry but to set the
+ * value flag of the value event; so an event whose entry has its flags
+ * already changes no entry, and one of a later bucket appends one (see
+ * push_tail). */
 static const unsigned char type_mods[RTN_NTYPES] = {
     [RTN_EV_CHURN] = M_FLAGS,
     [RTN_EV_ACTIVITY] = M_FLAGS,
     [RTN_EV_PURCHASE] = M_JOURNEY,
     [RTN_EV_SUBSCRIPTION] = M_REVENUE,
-    [RTN_EV_FEATURE] = M_ENGAGE,
+    [RTN_EV_FEATURE] = M_ENGAGE | M_FLAGS,
     [RTN_EV_PAGE_VIEW] = M_COUNT | M_FLAGS,
     [RTN_EV_SHARE] = M_COUNT | M_FLAGS,
     [RTN_EV_VISIT] = M_COUNT | M_FLAGS,
     [RTN_EV_CONVERSION] = M_COUNT | M_FLAGS,
-    [RTN_EV_CART_CREATE] = M_JOURNEY,
-    [RTN_EV_CART_CHECKOUT] = M_JOURNEY,
-    [RTN_EV_CONTACT_OPEN] = M_JOURNEY,
-    [RTN_EV_CONTACT_RESOLVE] = M_JOURNEY,
-    [RTN_EV_CONTACT_ABANDON] = M_JOURNEY,
-    [RTN_EV_NPS] = M_JOURNEY,
-    [RTN_EV_CSAT] = M_JOURNEY,
-    [RTN_EV_CES] = M_JOURNEY,
+    [RTN_EV_CART_CREATE] = M_JOURNEY | M_FLAGS,
+    [RTN_EV_CART_CHECKOUT] = M_JOURNEY | M_FLAGS,
+    [RTN_EV_CONTACT_OPEN] = M_JOURNEY | M_FLAGS,
+    [RTN_EV_CONTACT_RESOLVE] = M_JOURNEY | M_FLAGS,
+    [RTN_EV_CONTACT_ABANDON] = M_JOURNEY | M_FLAGS,
+    [RTN_EV_NPS] = M_JOURNEY | M_FLAGS,
+    [RTN_EV_CSAT] = M_JOURNEY | M_FLAGS,
+    [RTN_EV_CES] = M_JOURNEY | M_FLAGS,
 };
 
 /* The type of the value event. */
@@ -273,11 +276,11 @@ static int value_type(const rtn_ctx *ctx)
 
 /* The modules of a (valid) event; vt: value_type(ctx). The value event
  * goes through the journey module (and then so does its count, if it has
- * one, and its flag). */
+ * one), which sets its entry's value flag. */
 static unsigned event_mods(const rtn_event *ev, int vt)
 {
     unsigned m = type_mods[ev->type];
-    return ev->type == vt ? (m & ~(unsigned)(M_COUNT | M_FLAGS)) | M_JOURNEY : m;
+    return ev->type == vt ? (m & ~(unsigned)M_COUNT) | M_JOURNEY : m;
 }
 
 /* *count: the journey count to add 1 to at commit (M_COUNT), else NULL. */
@@ -348,6 +351,7 @@ static BATCH_INLINE int tail_kind(const rtn_ctx *ctx, uint32_t ci, uint32_t b, u
     return last < b && (rtn__cust_flags(c) & RTN_CF_DIRTY) ? TAIL_APPEND : TAIL_OTHER;
 }
 
+
 /* The context's event count and time span take a pushed event. */
 static BATCH_INLINE void event_counted(rtn_ctx *ctx, const rtn_event *ev)
 {
@@ -356,6 +360,42 @@ static BATCH_INLINE void event_counted(rtn_ctx *ctx, const rtn_event *ev)
     if (ctx->events == 0 || ev->time > ctx->last_time)
         ctx->last_time = ev->time;
     ctx->events++;
+}
+
+/* An event whose core part only sets its entry's flags (M_FLAGS), of a
+ * known customer ci, in the simple cases of tail_kind: its modules' parts
+ * (a feature's use, a cart or contact, a survey answer, a count) are
+ * prepared, the entry appended when it is new, and the parts committed,
+ * without the pending change, whose work would change nothing else (a
+ * page view on a day the customer has an entry for, say, changes no
+ * entry). 1: pushed; 0: not so simple, or a part refused (nothing changed
+ * but reservations): the general path decides, and reports any error. */
+static BATCH_INLINE int push_tail(rtn_ctx *ctx, const rtn_event *ev, const rtn_ckey *key, uint32_t ci,
+                                  uint32_t b, unsigned mods, int vt)
+{
+    uint32_t flags = entry_flags(ev) | (ev->type == vt ? RTN_E_VALUE : 0u);
+    int kind = tail_kind(ctx, ci, b, flags);
+    rtn_fen *count = NULL;
+    if (kind == TAIL_OTHER)
+        return 0;
+    rtn__pending_begin_at(ctx, key, ci);
+    if (((mods & M_ENGAGE) && rtn__engage_prepare(ctx, ev, b)) ||
+        ((mods & M_JOURNEY) && rtn__journey_prepare(ctx, ev, b)) ||
+        ((mods & M_COUNT) &&
+         ((count = rtn__journey_counter(ctx, ev->type)) == NULL || rtn__fen_reserve(&ctx->mem, count, b))) ||
+        (kind == TAIL_APPEND && rtn__cust_append(ctx, &ctx->cust.c[ci], rtn__e_make(b, 0, flags)) != RTN_OK))
+        return 0;
+    /* The journey module's value flag (a pending entry change, not made)
+     * is among the entry's flags. */
+    ctx->last_ci = ci;
+    if (mods & M_ENGAGE)
+        rtn__engage_commit(ctx, ev, b);
+    if (mods & M_JOURNEY)
+        rtn__journey_commit(ctx, ev, b);
+    if (count)
+        rtn__fen_add(count, b, 1);
+    event_counted(ctx, ev);
+    return 1;
 }
 
 /* `made`: the event's key when the caller made it (a batch's look-ahead),
@@ -396,28 +436,11 @@ static BATCH_INLINE int push_one(rtn_ctx *ctx, const rtn_event *ev, const rtn_ck
     }
     mods = event_mods(ev, vt);
     /* The commonest events (a customer's second page view of a day, say,
-     * or the first of a later day) only count and set their flags on the
-     * customer's last entry, or on a new one after it; no module but the
-     * count concerns them. Those of the first kind change nothing: their
-     * flags are on their bucket's entry already. Those of the second
-     * append their entry. Both leave the pending change empty, as the
-     * general path would. */
-    if ((mods & ~(unsigned)M_COUNT) == M_FLAGS && ci < ctx->cust.n) {
-        uint32_t flags = entry_flags(ev);
-        int kind = tail_kind(ctx, ci, b, flags);
-        count = NULL;
-        if (kind != TAIL_OTHER &&
-            (!(mods & M_COUNT) ||
-             ((count = rtn__journey_counter(ctx, ev->type)) != NULL && !rtn__fen_reserve(&ctx->mem, count, b))) &&
-            (kind == TAIL_HAS || rtn__cust_append(ctx, &ctx->cust.c[ci], rtn__e_make(b, 0, flags)) == RTN_OK)) {
-            rtn__pending_begin_at(ctx, key, ci);
-            ctx->last_ci = ci;
-            if (count)
-                rtn__fen_add(count, b, 1);
-            event_counted(ctx, ev);
-            return RTN_OK;
-        }
-    }
+     * or a feature used on a later day) only set their flags on the
+     * customer's last entry, or on a new one after it, and do their
+     * modules' parts: push_tail. */
+    if ((mods & M_FLAGS) && ci < ctx->cust.n && push_tail(ctx, ev, key, ci, b, mods, vt))
+        return RTN_OK;
     for (again = 1;; again = 0) {
         rc = prepare(ctx, ev, key, ci, b, mods, &count);
         /* Entries saved for the next fold hold memory: fold them and try
