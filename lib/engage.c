@@ -113,6 +113,14 @@ static int grow_zero(rtn_mem *m, void **p, uint32_t *cap, uint32_t need, size_t 
     return RTN_OK;
 }
 
+static void index_put(uint32_t *idx, uint32_t icap, uint64_t hash, uint32_t rec)
+{
+    uint32_t mask = icap - 1, i = (uint32_t)hash & mask;
+    while (idx[i] != 0)
+        i = (i + 1) & mask;
+    idx[i] = rec + 1;
+}
+
 /* Make an open-addressing index hold n + 1 entries at load <= 3/4. */
 static int index_reserve(rtn_mem *m, uint32_t **idx, uint32_t *icap, uint32_t n,
                          uint64_t (*hash)(const struct rtn_engage *, uint32_t),
@@ -120,6 +128,7 @@ static int index_reserve(rtn_mem *m, uint32_t **idx, uint32_t *icap, uint32_t n,
 {
     uint32_t ncap, i;
     uint32_t *ni;
+    uint64_t ring[RTN_REHASH_AHEAD];
     if ((uint64_t)(n + 1) * 4 <= (uint64_t)*icap * 3)
         return RTN_OK;
     if (*icap >= (UINT32_C(1) << 31))
@@ -128,24 +137,20 @@ static int index_reserve(rtn_mem *m, uint32_t **idx, uint32_t *icap, uint32_t n,
     ni = rtn__calloc(m, (size_t)ncap * sizeof(uint32_t));
     if (ni == NULL)
         return RTN_ENOMEM;
-    for (i = 0; i < n; i++) {
-        uint32_t mask = ncap - 1, j = (uint32_t)hash(e, i) & mask;
-        while (ni[j] != 0)
-            j = (j + 1) & mask;
-        ni[j] = i + 1;
+    /* Record i - RTN_REHASH_AHEAD is put, then record i hashed into its
+     * place in the ring, its slot requested. */
+    for (i = 0; i < n + RTN_REHASH_AHEAD; i++) {
+        if (i >= RTN_REHASH_AHEAD)
+            index_put(ni, ncap, ring[i % RTN_REHASH_AHEAD], i - RTN_REHASH_AHEAD);
+        if (i < n) {
+            ring[i % RTN_REHASH_AHEAD] = hash(e, i);
+            RTN_PREFETCH(&ni[ring[i % RTN_REHASH_AHEAD] & (ncap - 1)]);
+        }
     }
     rtn__free(m, *idx, (size_t)*icap * sizeof(uint32_t));
     *idx = ni;
     *icap = ncap;
     return RTN_OK;
-}
-
-static void index_put(uint32_t *idx, uint32_t icap, uint64_t hash, uint32_t rec)
-{
-    uint32_t mask = icap - 1, i = (uint32_t)hash & mask;
-    while (idx[i] != 0)
-        i = (i + 1) & mask;
-    idx[i] = rec + 1;
 }
 
 /* ---- gap tables ------------------------------------------------------------------ */

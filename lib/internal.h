@@ -378,6 +378,11 @@ int rtn__engage_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__journey_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__revenue_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
+/* An open-addressing index rebuilt at a larger size takes its records in
+ * order, each hashed and its home slot requested this many records before
+ * it is put: the puts, one miss each in a large index, then overlap. */
+#define RTN_REHASH_AHEAD 16
+
 /* Stage one of a module's look-ahead: ask for the index slot of hash in a
  * table of cap (a power of two, not 0) slots; returns the slot + 1. */
 static inline uint32_t rtn__ahead_slot(const uint32_t *idx, uint32_t cap, uint64_t hash)

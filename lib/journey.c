@@ -274,7 +274,7 @@ static void oidx_put(uint32_t *idx, uint32_t cap, uint64_t hash, uint32_t oi)
 static int oidx_reserve(rtn_ctx *ctx, rtn_journey *j, uint64_t count)
 {
     if (count * 2 > j->oicap) {
-        uint64_t ncap = j->oicap ? (uint64_t)j->oicap * 2 : 64;
+        uint64_t ncap = j->oicap ? (uint64_t)j->oicap * 2 : 64, ring[RTN_REHASH_AHEAD];
         uint32_t *idx, i;
         while (ncap < count * 2)
             ncap *= 2;
@@ -283,8 +283,16 @@ static int oidx_reserve(rtn_ctx *ctx, rtn_journey *j, uint64_t count)
         idx = rtn__calloc(&ctx->mem, (size_t)ncap * sizeof(uint32_t));
         if (idx == NULL)
             return RTN_ENOMEM;
-        for (i = 0; i < j->nobj; i++)
-            oidx_put(idx, (uint32_t)ncap, obj_hash(j, &j->obj[i]), i);
+        /* Object i - RTN_REHASH_AHEAD is put, then object i hashed into
+         * its place in the ring, its slot requested. */
+        for (i = 0; i < j->nobj + RTN_REHASH_AHEAD; i++) {
+            if (i >= RTN_REHASH_AHEAD)
+                oidx_put(idx, (uint32_t)ncap, ring[i % RTN_REHASH_AHEAD], i - RTN_REHASH_AHEAD);
+            if (i < j->nobj) {
+                ring[i % RTN_REHASH_AHEAD] = obj_hash(j, &j->obj[i]);
+                RTN_PREFETCH(&idx[ring[i % RTN_REHASH_AHEAD] & (ncap - 1)]);
+            }
+        }
         rtn__free(&ctx->mem, j->oidx, (size_t)j->oicap * sizeof(uint32_t));
         j->oidx = idx;
         j->oicap = (uint32_t)ncap;
