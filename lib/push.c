@@ -351,7 +351,6 @@ static BATCH_INLINE int tail_kind(const rtn_ctx *ctx, uint32_t ci, uint32_t b, u
     return last < b && (rtn__cust_flags(c) & RTN_CF_DIRTY) ? TAIL_APPEND : TAIL_OTHER;
 }
 
-
 /* The context's event count and time span take a pushed event. */
 static BATCH_INLINE void event_counted(rtn_ctx *ctx, const rtn_event *ev)
 {

@@ -71,7 +71,7 @@ struct in_file {
     int64_t date_key, date_days;
     char date_str[10]; /* the date of date_days, as in the input */
     int date_ok;
-    uint64_t date_w[2]; /* a row's first 16 bytes on that date, masked by time_mask[0] */
+    uint64_t date_w[2]; /* a time's first two words on that date, masked (time_words) */
     char err[320];
 };
 
@@ -188,10 +188,10 @@ static int same_date(const char *s, const char *d)
 /* The fixed bytes of a time YYYY-MM-DDTHH:MM:SSZ and the comma after it,
  * as three words: bytes 0..7 (all the date's), 8..15 (the date's last two
  * and the T, then a colon at 13) and 13..20 (colons at 13 and 16, the Z and
- * the comma); time_mask keeps the fixed ones, time_tail holds those of the
- * last word (the first two are the date's: f->date_w). */
-static const unsigned char time_mask[3][8] = {
-    {255, 255, 255, 255, 255, 255, 255, 255},
+ * the comma). time_mask keeps the fixed bytes of the second and third
+ * words (all of the first is fixed); time_tail holds those of the third
+ * (f->date_w those of the first two, the date's). */
+static const unsigned char time_mask[2][8] = {
     {255, 255, 255, 0, 0, 255, 0, 0},
     {255, 0, 0, 255, 0, 0, 255, 255}};
 static const unsigned char time_tail[8] = {':', 0, 0, ':', 0, 0, 'Z', ','};
@@ -206,7 +206,7 @@ static void time_words(in_file *f)
     b[13] = ':';
     memcpy(&f->date_w[0], b, 8);
     memcpy(&f->date_w[1], b + 8, 8);
-    memcpy(&m, time_mask[1], 8);
+    memcpy(&m, time_mask[0], 8);
     f->date_w[1] &= m;
 }
 
@@ -1238,8 +1238,8 @@ static int csv_fast(in_file *f, rtn_event *ev)
     memcpy(w, p, 8);
     memcpy(w + 1, p + 8, 8);
     memcpy(w + 2, p + 13, 8);
-    memcpy(m, time_mask[1], 8);
-    memcpy(m + 1, time_mask[2], 8);
+    memcpy(m, time_mask[0], 8);
+    memcpy(m + 1, time_mask[1], 8);
     memcpy(&tail, time_tail, 8);
     if (!f->date_ok || w[0] != f->date_w[0] || (w[1] & m[0]) != f->date_w[1] || (w[2] & m[1]) != tail ||
         clock_digits(p + 11, &hh, &mi, &ss) || hh > 23 || mi > 59 || ss > 60)
