@@ -113,22 +113,12 @@ static int grow_zero(rtn_mem *m, void **p, uint32_t *cap, uint32_t need, size_t 
     return RTN_OK;
 }
 
-static void index_put(uint32_t *idx, uint32_t icap, uint64_t hash, uint32_t rec)
-{
-    uint32_t mask = icap - 1, i = (uint32_t)hash & mask;
-    while (idx[i] != 0)
-        i = (i + 1) & mask;
-    idx[i] = rec + 1;
-}
-
 /* Make an open-addressing index hold n + 1 entries at load <= 3/4. */
 static int index_reserve(rtn_mem *m, uint32_t **idx, uint32_t *icap, uint32_t n,
-                         uint64_t (*hash)(const struct rtn_engage *, uint32_t),
-                         const struct rtn_engage *e)
+                         uint64_t (*hash)(const void *e, uint32_t i), const struct rtn_engage *e)
 {
-    uint32_t ncap, i;
+    uint32_t ncap;
     uint32_t *ni;
-    uint64_t ring[RTN_REHASH_AHEAD];
     if ((uint64_t)(n + 1) * 4 <= (uint64_t)*icap * 3)
         return RTN_OK;
     if (*icap >= (UINT32_C(1) << 31))
@@ -137,16 +127,7 @@ static int index_reserve(rtn_mem *m, uint32_t **idx, uint32_t *icap, uint32_t n,
     ni = rtn__calloc(m, (size_t)ncap * sizeof(uint32_t));
     if (ni == NULL)
         return RTN_ENOMEM;
-    /* Record i - RTN_REHASH_AHEAD is put, then record i hashed into its
-     * place in the ring, its slot requested. */
-    for (i = 0; i < n + RTN_REHASH_AHEAD; i++) {
-        if (i >= RTN_REHASH_AHEAD)
-            index_put(ni, ncap, ring[i % RTN_REHASH_AHEAD], i - RTN_REHASH_AHEAD);
-        if (i < n) {
-            ring[i % RTN_REHASH_AHEAD] = hash(e, i);
-            RTN_PREFETCH(&ni[ring[i % RTN_REHASH_AHEAD] & (ncap - 1)]);
-        }
-    }
+    rtn__index_fill(ni, ncap, n, hash, e);
     rtn__free(m, *idx, (size_t)*icap * sizeof(uint32_t));
     *idx = ni;
     *icap = ncap;
@@ -230,10 +211,12 @@ static void feat_key(const struct rtn_engage *e, const feat *f, rtn_ckey *k)
         rtn__ckey_num(k, f->key);
 }
 
-static uint64_t feat_hash(const struct rtn_engage *e, uint32_t i)
+/* The hash of feature i of engage state e (for rtn__index_fill). */
+static uint64_t feat_hash(const void *e, uint32_t i)
 {
+    const struct rtn_engage *en = e;
     rtn_ckey k;
-    feat_key(e, &e->f[i], &k);
+    feat_key(en, &en->f[i], &k);
     return k.hash;
 }
 
@@ -284,7 +267,7 @@ static uint32_t feat_insert(struct rtn_engage *e, const rtn_ckey *k)
         f->len = 0;
         f->isstr = 0;
     }
-    index_put(e->fidx, e->ficap, k->hash, e->nf);
+    rtn__index_put(e->fidx, e->ficap, k->hash, e->nf);
     return e->nf++;
 }
 
@@ -295,9 +278,11 @@ static uint64_t use_hash_of(uint32_t f, uint32_t ci)
     return rtn__hash_u64(((uint64_t)f << 32 | ci) ^ UINT64_C(0xa4093822299f31d0));
 }
 
-static uint64_t use_hash(const struct rtn_engage *e, uint32_t i)
+/* The hash of use record i of engage state e (for rtn__index_fill). */
+static uint64_t use_hash(const void *e, uint32_t i)
 {
-    return use_hash_of(e->u[i].f, e->u[i].ci);
+    const fuse *u = &((const struct rtn_engage *)e)->u[i];
+    return use_hash_of(u->f, u->ci);
 }
 
 static uint32_t use_find(const struct rtn_engage *e, uint32_t f, uint32_t ci)
@@ -332,7 +317,7 @@ static uint32_t use_insert(struct rtn_engage *e, uint32_t f, uint32_t ci)
     u->f = f;
     u->ci = ci;
     u->n = 0;
-    index_put(e->uidx, e->uicap, use_hash_of(f, ci), e->nu);
+    rtn__index_put(e->uidx, e->uicap, use_hash_of(f, ci), e->nu);
     return e->nu++;
 }
 

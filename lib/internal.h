@@ -378,10 +378,41 @@ int rtn__engage_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__journey_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__revenue_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
-/* An open-addressing index rebuilt at a larger size takes its records in
- * order, each hashed and its home slot requested this many records before
- * it is put: the puts, one miss each in a large index, then overlap. */
+/* Put record rec in an open-addressing index of cap slots (a power of
+ * two; an entry is a record + 1, 0 empty) at the first empty slot from
+ * its hash's home slot. */
+static inline void rtn__index_put(uint32_t *idx, uint32_t cap, uint64_t hash, uint32_t rec)
+{
+    uint32_t mask = cap - 1, i = (uint32_t)hash & mask;
+    while (idx[i] != 0)
+        i = (i + 1) & mask;
+    idx[i] = rec + 1;
+}
+
+/* Records a rebuilt index takes ahead of the one it puts (rtn__index_fill). */
 #define RTN_REHASH_AHEAD 16
+
+/* Put records 0 .. n-1 in order in the empty index idx of cap slots, as
+ * rtn__index_put does, hash(user, i) giving record i's hash. Each record
+ * is hashed, and its home slot requested, RTN_REHASH_AHEAD records before
+ * it is put: in an index of megabytes each put is a miss, and the misses
+ * then overlap instead of following one another. */
+static inline void rtn__index_fill(uint32_t *idx, uint32_t cap, uint32_t n,
+                                   uint64_t (*hash)(const void *user, uint32_t i), const void *user)
+{
+    uint64_t ring[RTN_REHASH_AHEAD];
+    uint32_t i;
+    for (i = 0; i < n + RTN_REHASH_AHEAD; i++) {
+        /* Record i - RTN_REHASH_AHEAD is put; record i takes its place in
+         * the ring. */
+        if (i >= RTN_REHASH_AHEAD)
+            rtn__index_put(idx, cap, ring[i % RTN_REHASH_AHEAD], i - RTN_REHASH_AHEAD);
+        if (i < n) {
+            ring[i % RTN_REHASH_AHEAD] = hash(user, i);
+            RTN_PREFETCH(&idx[ring[i % RTN_REHASH_AHEAD] & (cap - 1)]);
+        }
+    }
+}
 
 /* Stage one of a module's look-ahead: ask for the index slot of hash in a
  * table of cap (a power of two, not 0) slots; returns the slot + 1. */

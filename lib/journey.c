@@ -262,20 +262,18 @@ static uint32_t obj_find(const rtn_journey *j, const okey *k)
     return UINT32_MAX;
 }
 
-static void oidx_put(uint32_t *idx, uint32_t cap, uint64_t hash, uint32_t oi)
+/* The hash of object i of journey state j (for rtn__index_fill). */
+static uint64_t obj_hash_at(const void *j, uint32_t i)
 {
-    uint32_t mask = cap - 1, i = (uint32_t)hash & mask;
-    while (idx[i])
-        i = (i + 1) & mask;
-    idx[i] = oi + 1;
+    return obj_hash(j, &((const rtn_journey *)j)->obj[i]);
 }
 
 /* Size the index for `count` objects (load factor at most 1/2). */
 static int oidx_reserve(rtn_ctx *ctx, rtn_journey *j, uint64_t count)
 {
     if (count * 2 > j->oicap) {
-        uint64_t ncap = j->oicap ? (uint64_t)j->oicap * 2 : 64, ring[RTN_REHASH_AHEAD];
-        uint32_t *idx, i;
+        uint64_t ncap = j->oicap ? (uint64_t)j->oicap * 2 : 64;
+        uint32_t *idx;
         while (ncap < count * 2)
             ncap *= 2;
         if (ncap > (UINT64_C(1) << 31))
@@ -283,16 +281,7 @@ static int oidx_reserve(rtn_ctx *ctx, rtn_journey *j, uint64_t count)
         idx = rtn__calloc(&ctx->mem, (size_t)ncap * sizeof(uint32_t));
         if (idx == NULL)
             return RTN_ENOMEM;
-        /* Object i - RTN_REHASH_AHEAD is put, then object i hashed into
-         * its place in the ring, its slot requested. */
-        for (i = 0; i < j->nobj + RTN_REHASH_AHEAD; i++) {
-            if (i >= RTN_REHASH_AHEAD)
-                oidx_put(idx, (uint32_t)ncap, ring[i % RTN_REHASH_AHEAD], i - RTN_REHASH_AHEAD);
-            if (i < j->nobj) {
-                ring[i % RTN_REHASH_AHEAD] = obj_hash(j, &j->obj[i]);
-                RTN_PREFETCH(&idx[ring[i % RTN_REHASH_AHEAD] & (ncap - 1)]);
-            }
-        }
+        rtn__index_fill(idx, (uint32_t)ncap, j->nobj, obj_hash_at, j);
         rtn__free(&ctx->mem, j->oidx, (size_t)j->oicap * sizeof(uint32_t));
         j->oidx = idx;
         j->oicap = (uint32_t)ncap;
@@ -454,7 +443,7 @@ static void obj_commit(rtn_ctx *ctx, rtn_journey *j, const rtn_event *ev)
         *o = j->p_new;
         if (o->flags & OBJ_STRREF)
             o->ref = rtn__arena_put(&j->refs, ev->ref_str, ev->ref_len);
-        oidx_put(j->oidx, j->oicap, j->p_hash, oi);
+        rtn__index_put(j->oidx, j->oicap, j->p_hash, oi);
         if ((o->flags & OBJ_KIND) == OBJ_CONTACT) {
             jrec *r = rec_commit(j, o->ci);
             o->next = r->contacts;

@@ -119,12 +119,10 @@ static uint32_t rec_find(const rtn_revenue *r, uint32_t ci)
     }
 }
 
-static void index_put(uint32_t *idx, uint32_t icap, uint32_t ci, uint32_t rec)
+/* The hash of record i of revenue state r (for rtn__index_fill). */
+static uint64_t rec_hash(const void *r, uint32_t i)
 {
-    uint32_t mask = icap - 1, i = hash_ci(ci) & mask;
-    while (idx[i] != 0)
-        i = (i + 1) & mask;
-    idx[i] = rec + 1;
+    return hash_ci(((const rtn_revenue *)r)->rc[i].ci);
 }
 
 /* Room for one more record. */
@@ -135,15 +133,14 @@ static int rec_reserve(rtn_mem *m, rtn_revenue *r)
     if (rtn__grow(m, (void **)&r->rc, &r->rccap, r->nrc + 1, sizeof(rev_cust)))
         return RTN_ENOMEM;
     if ((uint64_t)(r->nrc + 1) * 4 > (uint64_t)r->icap * 3) {
-        uint32_t ncap = r->icap ? r->icap * 2 : 16, i;
+        uint32_t ncap = r->icap ? r->icap * 2 : 16;
         uint32_t *idx;
         if (ncap == 0)
             return RTN_ENOMEM;
         idx = rtn__calloc(m, (size_t)ncap * sizeof(uint32_t));
         if (idx == NULL)
             return RTN_ENOMEM;
-        for (i = 0; i < r->nrc; i++)
-            index_put(idx, ncap, r->rc[i].ci, i);
+        rtn__index_fill(idx, ncap, r->nrc, rec_hash, r);
         rtn__free(m, r->idx, (size_t)r->icap * sizeof(uint32_t));
         r->idx = idx;
         r->icap = ncap;
@@ -157,7 +154,7 @@ static uint32_t rec_insert(rtn_revenue *r, uint32_t ci)
     rev_cust *c = &r->rc[r->nrc];
     memset(c, 0, sizeof(*c));
     c->ci = ci;
-    index_put(r->idx, r->icap, ci, r->nrc);
+    rtn__index_put(r->idx, r->icap, hash_ci(ci), r->nrc);
     return r->nrc++;
 }
 
