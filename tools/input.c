@@ -173,28 +173,15 @@ static int clock_digits(const char *s, unsigned *hh, unsigned *mi, unsigned *ss)
 #endif
 }
 
-/* Whether the 10 bytes at s are the date d (two loads, not a call). */
-static int same_date(const char *s, const char *d)
-{
-    uint64_t a, b;
-    uint16_t x, y;
-    memcpy(&a, s, 8);
-    memcpy(&b, d, 8);
-    memcpy(&x, s + 8, 2);
-    memcpy(&y, d + 8, 2);
-    return a == b && x == y;
-}
-
-/* The fixed bytes of a time YYYY-MM-DDTHH:MM:SSZ and the comma after it,
- * as three words: bytes 0..7 (all the date's), 8..15 (the date's last two
- * and the T, then a colon at 13) and 13..20 (colons at 13 and 16, the Z and
- * the comma). time_mask keeps the fixed bytes of the second and third
- * words (all of the first is fixed); time_tail holds those of the third
- * (f->date_w those of the first two, the date's). */
+/* The fixed bytes of a time YYYY-MM-DDTHH:MM:SSZ as three words: bytes
+ * 0..7 (all the date's), 8..15 (the date's last two and the T) and 12..19
+ * (the colons at 13 and 16, and the Z). time_mask keeps the fixed bytes of
+ * the second and third words (all of the first is fixed); time_tail holds
+ * those of the third, f->date_w those of the first two (the date's). */
 static const unsigned char time_mask[2][8] = {
-    {255, 255, 255, 0, 0, 255, 0, 0},
-    {255, 0, 0, 255, 0, 0, 255, 255}};
-static const unsigned char time_tail[8] = {':', 0, 0, ':', 0, 0, 'Z', ','};
+    {255, 255, 255, 0, 0, 0, 0, 0},
+    {0, 255, 0, 0, 255, 0, 0, 255}};
+static const unsigned char time_tail[8] = {0, ':', 0, 0, ':', 0, 0, 'Z'};
 
 /* f->date_w from f->date_str. */
 static void time_words(in_file *f)
@@ -203,7 +190,6 @@ static void time_words(in_file *f)
     uint64_t m;
     memcpy(b, f->date_str, 10);
     b[10] = 'T';
-    b[13] = ':';
     memcpy(&f->date_w[0], b, 8);
     memcpy(&f->date_w[1], b + 8, 8);
     memcpy(&m, time_mask[0], 8);
@@ -315,9 +301,18 @@ static int parse_time_cached(in_file *f, const char *s, size_t n, int64_t *out)
  * for a bad clock. Inline, before the full parser. */
 static inline int time_same_date(const in_file *f, const char *s, size_t n, int64_t *out)
 {
+    uint64_t w[3], m[2], tail;
     unsigned hh, mi, ss;
-    if (n != 20 || !f->date_ok || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
-        !same_date(s, f->date_str))
+    if (n != 20 || !f->date_ok)
+        return 0;
+    /* Its fixed bytes as three words, against the cached date's. */
+    memcpy(w, s, 8);
+    memcpy(w + 1, s + 8, 8);
+    memcpy(w + 2, s + 12, 8);
+    memcpy(m, time_mask[0], 8);
+    memcpy(m + 1, time_mask[1], 8);
+    memcpy(&tail, time_tail, 8);
+    if (w[0] != f->date_w[0] || (w[1] & m[0]) != f->date_w[1] || (w[2] & m[1]) != tail)
         return 0;
     if (clock_digits(s + 11, &hh, &mi, &ss) || hh > 23 || mi > 59 || ss > 60)
         return -1;
@@ -1228,21 +1223,14 @@ static int untrimmed(const char *p, size_t n)
 static int csv_fast(in_file *f, rtn_event *ev)
 {
     const char *p = f->buf + f->start, *r = p + 21;
-    uint64_t w[3], m[2], tail, comma, nl, quote, c2, n2, q2, x;
-    unsigned hh, mi, ss, e, a0, a1, a2, a3;
+    uint64_t comma, nl, quote, c2, n2, q2, x;
+    unsigned e, a0, a1, a2, a3;
     size_t vn, qn, rn;
     int type;
-    /* The time's fixed bytes as three words. The buffer's data is followed
-     * by zero bytes (IN_SLACK), none of them a fixed byte: a row cut short
-     * by the buffer's end does not pass. */
-    memcpy(w, p, 8);
-    memcpy(w + 1, p + 8, 8);
-    memcpy(w + 2, p + 13, 8);
-    memcpy(m, time_mask[0], 8);
-    memcpy(m + 1, time_mask[1], 8);
-    memcpy(&tail, time_tail, 8);
-    if (!f->date_ok || w[0] != f->date_w[0] || (w[1] & m[0]) != f->date_w[1] || (w[2] & m[1]) != tail ||
-        clock_digits(p + 11, &hh, &mi, &ss) || hh > 23 || mi > 59 || ss > 60)
+    /* The time, with the comma after it. The buffer's data is followed by
+     * zero bytes (IN_SLACK), none of them a fixed byte of a time or the
+     * comma: a row cut short by the buffer's end does not pass. */
+    if (p[20] != ',' || time_same_date(f, p, 20, &ev->time) <= 0)
         return 0;
     tail_bits(r, &comma, &nl, &quote);
     if (nl == 0) {
@@ -1280,7 +1268,6 @@ static int csv_fast(in_file *f, rtn_event *ev)
     ev->quantity = 0;
     if ((vn && parse_number(r + a1 + 1, vn, &ev->value)) || (qn && parse_int(r + a2 + 1, qn, &ev->quantity)))
         return 0;
-    ev->time = f->date_days * 86400000 + (int64_t)hh * 3600000 + (int64_t)mi * 60000 + (int64_t)ss * 1000;
     ev->type = type;
     ev->customer = 0;
     ev->customer_str = r + a0 + 1;

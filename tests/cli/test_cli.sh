@@ -456,8 +456,8 @@ cmp -s "$TMP/out" "$TMP/big.json" || fail "quoted copy of the big sample reports
 # canonical, so no row is read at once) give the same report and the same
 # messages: blanks to trim, a CR line end on a feature's name, a new date,
 # an extra column, a quote, long rows (one with a quote past its first 32
-# bytes), bad fields, other time forms, a blank line and a last line
-# without its newline.
+# bytes), bad fields, other time forms, a time not followed by its comma,
+# a blank line and a last line without its newline.
 printf '%s\n' 'time,type,customer,value,quantity,ref' \
     '2026-01-01T00:00:00Z,acquire,a,,,' \
     '2026-01-01T01:00:00Z,feature,a,,,search' \
@@ -480,6 +480,7 @@ printf '%s\n' 'time,type,customer,value,quantity,ref' \
     '2026-01-02T10:00:00+01:00,purchase,c,3,,' \
     '2026-01-02T24:00:00Z,activity,c,,,' \
     '2026-01-02T10000000Z,activity,c,,,' \
+    '2026-01-02T10:30:00Z activity,c,,,' \
     '2026-01-02T11:00:00Z,nps,c,11,,' \
     '2026-01-02T12:00:00Z,subscription,c,9.99,,s1' \
     '2026-01-02T13:00:00Z,cart_create,c,,,k1' \
@@ -497,8 +498,8 @@ cmp -s "$TMP/out" "$TMP/usual.json" || fail "rows read at once report differentl
 sed '/ rows read, /d; s/swapped\.csv/LOG/' "$TMP/err" | cmp -s - "$TMP/usual.err" ||
     { fail "rows read at once give other messages"; diff "$TMP/usual.err" "$TMP/err"; }
 # Bad: abc, x, no customer, pageview, no type, hour 24, a clock without
-# colons and NPS 11.
-grep_err "8 bad rows skipped"
+# colons, a time without its comma and NPS 11.
+grep_err "9 bad rows skipped"
 check "$TMP/usual.json" events 19
 check "$TMP/usual.json" customers 7
 # search used by a and b (Jan 1), b (Jan 2: the extra column is not in the
