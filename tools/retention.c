@@ -211,21 +211,28 @@ typedef struct row_msg {
 } row_msg;
 
 /* A parsed row: one cache line, read in hash order. The reader gives every
- * id as bytes (never a numeric id); a customer id of up to CROW_ID bytes
- * sits in the row itself, so the row's one line is all its push reads; a
- * longer one, and a ref, are copied to the chunk's bytes. */
+ * id as bytes (never a numeric id); a customer id or ref of up to CROW_ID
+ * bytes sits in the row itself, so the row's one line is all its push
+ * reads; a longer one is copied to the chunk's bytes (CROW_OUT). The line
+ * is kept as its distance from the chunk's first row's (a chunk is flushed
+ * before that passes 32 bits). */
 #define CROW_ID 16
+#define CROW_OUT 255 /* the id's length and bytes are in x (the chunk's bytes) */
+typedef union crow_str {
+    char in[CROW_ID]; /* length <= CROW_ID */
+    struct {
+        uint32_t off, len;
+    } x;
+} crow_str;
 typedef struct crow {
     int64_t time, quantity;
     double value;
-    uint64_t line;       /* its line in the file */
-    int32_t type;
-    uint32_t clen;       /* the customer id's length */
-    uint32_t roff, rlen; /* the ref's bytes; rlen 0: no ref */
-    union {
-        char in[CROW_ID]; /* clen <= CROW_ID */
-        uint32_t off;     /* else its offset in the bytes */
-    } cid;
+    uint32_t line;  /* its line in the file, less the chunk's line0 */
+    uint8_t type;
+    uint8_t clen;   /* the customer id's length, or CROW_OUT */
+    uint8_t rlen;   /* the ref's length (0: no ref), or CROW_OUT */
+    uint8_t unused;
+    crow_str cid, ref;
 } crow;
 typedef char crow_is_one_line[sizeof(crow) == 64 ? 1 : -1];
 #if IN_READABLE < CROW_ID
@@ -239,6 +246,7 @@ typedef struct chunk {
     rtn_event *blk;    /* one block of rows in sorted order */
     size_t *cnt;       /* rows per top 11 bits of the hash, 2048 */
     size_t n, cap;
+    uint64_t line0;    /* the line of the chunk's first row */
     char *bytes;
     size_t nb, bcap;
     row_msg *msg;
@@ -344,48 +352,85 @@ static int chunk_msg(chunk *c, uint64_t line, const char *text)
 static const char *crow_id(const chunk *c, const crow *r);
 static uint32_t id_hash(const char *p, size_t n);
 
+/* Put a string of the reader's (IN_READABLE bytes readable) in a row:
+ * inline when it is short, else in the chunk's bytes. Its length byte, or
+ * 0xffff on failure. */
+static unsigned crow_put(chunk *c, crow_str *d, const char *p, uint32_t n)
+{
+    size_t off;
+    if (n <= CROW_ID) {
+        memcpy(d->in, p, CROW_ID);
+        return n;
+    }
+    if ((off = chunk_bytes(c, p, n)) == SIZE_MAX)
+        return 0xffff;
+    d->x.off = (uint32_t)off;
+    d->x.len = n;
+    return CROW_OUT;
+}
+
+/* A row's string (an id or ref of length byte len): in the row, or in the
+ * chunk's bytes. */
+static const char *crow_str_at(const chunk *c, const crow_str *d, unsigned len)
+{
+    return len == CROW_OUT ? c->bytes + d->x.off : d->in;
+}
+
+static uint32_t crow_str_len(const crow_str *d, unsigned len)
+{
+    return len == CROW_OUT ? d->x.len : len;
+}
+
+/* Whether a row of this line can join the chunk: its distance from the
+ * chunk's first line must fit a row's 32 bits (else flush first). */
+static int chunk_fits_line(const chunk *c, uint64_t line)
+{
+    return c->n == 0 || line - c->line0 <= UINT32_MAX;
+}
+
 /* Add a parsed row (its strings are copied). The chunk is flushed before
- * its bytes pass CHUNK_BYTES, so offsets fit in 32 bits. */
+ * its bytes pass CHUNK_BYTES, so offsets fit in 32 bits, and the caller
+ * flushes it before a line too far from line0 (chunk_fits_line). */
 static int chunk_add(chunk *c, const rtn_event *ev, uint64_t line)
 {
     crow *r = &c->row[c->n];
-    size_t off;
+    unsigned k;
     uint32_t h;
-    if (ev->customer_str == NULL || ev->ref != 0)
+    if (ev->customer_str == NULL || ev->ref != 0 || (unsigned)ev->type > 255u)
         return -1; /* not from the reader */
+    if (c->n == 0)
+        c->line0 = line;
     r->time = ev->time;
     r->quantity = ev->quantity;
     r->value = ev->value;
-    r->line = line;
-    r->type = ev->type;
-    r->clen = ev->customer_len;
-    if (ev->customer_len <= CROW_ID) {
-        /* The reader's strings have IN_READABLE (>= CROW_ID) bytes. */
-        memcpy(r->cid.in, ev->customer_str, CROW_ID);
-    } else {
-        if ((off = chunk_bytes(c, ev->customer_str, ev->customer_len)) == SIZE_MAX)
-            return -1;
-        r->cid.off = (uint32_t)off;
-    }
-    r->roff = 0;
+    r->line = (uint32_t)(line - c->line0);
+    r->type = (uint8_t)ev->type;
+    if ((k = crow_put(c, &r->cid, ev->customer_str, ev->customer_len)) == 0xffff)
+        return -1;
+    r->clen = (uint8_t)k;
     r->rlen = 0;
     if (ev->ref_str && ev->ref_len) {
-        if ((off = chunk_bytes(c, ev->ref_str, ev->ref_len)) == SIZE_MAX)
+        if ((k = crow_put(c, &r->ref, ev->ref_str, ev->ref_len)) == 0xffff)
             return -1;
-        r->roff = (uint32_t)off;
-        r->rlen = ev->ref_len;
+        r->rlen = (uint8_t)k;
     }
-    h = id_hash(crow_id(c, r), r->clen);
+    h = id_hash(crow_id(c, r), ev->customer_len);
     c->key[c->n] = (uint64_t)h << 32 | c->n;
     c->cnt[h >> 21]++;
     c->n++;
     return 0;
 }
 
-/* A row's customer id: in the row, or in the chunk's bytes. */
+/* A row's customer id. */
 static const char *crow_id(const chunk *c, const crow *r)
 {
-    return r->clen <= CROW_ID ? r->cid.in : c->bytes + r->cid.off;
+    return crow_str_at(c, &r->cid, r->clen);
+}
+
+/* A row's line in the file. */
+static uint64_t crow_line(const chunk *c, const crow *r)
+{
+    return c->line0 + r->line;
 }
 
 /* The event of a row, its ids pointing into the chunk (the row, or the
@@ -396,9 +441,9 @@ static void row_event(const chunk *c, const crow *r, rtn_event *ev)
     ev->type = r->type;
     ev->time = r->time;
     ev->customer_str = crow_id(c, r);
-    ev->customer_len = r->clen;
-    ev->ref_str = r->rlen ? c->bytes + r->roff : NULL;
-    ev->ref_len = r->rlen;
+    ev->customer_len = crow_str_len(&r->cid, r->clen);
+    ev->ref_str = r->rlen ? crow_str_at(c, &r->ref, r->rlen) : NULL;
+    ev->ref_len = r->rlen ? crow_str_len(&r->ref, r->rlen) : 0;
     ev->value = r->value;
     ev->quantity = r->quantity;
 }
@@ -563,7 +608,7 @@ static int chunk_flush(chunk *c, rtn_ctx *ctx, const opts *o, run *r, const char
             done += acc;
             if (prc == RTN_OK)
                 break;
-            line = c->row[c->key[i + done] & 0xffffffffu].line;
+            line = crow_line(c, &c->row[c->key[i + done] & 0xffffffffu]);
             if (prc == RTN_ENOMEM) {
                 fprintf(stderr, "%s: %s:%llu: %s\n", prog, shown, (unsigned long long)line,
                         rtn_ctx_last_error(ctx));
@@ -639,6 +684,9 @@ static int ingest(rtn_ctx *ctx, const rtn_allocator *al, const opts *o, run *r)
             size_t room = c.cap - c.n;
             int k = ctx ? in_next_many(f, many, lines, room < MANY_ROWS ? (int)room : MANY_ROWS) : 0;
             if (k > 0) {
+                /* A chunk's lines are within 32 bits of its first. */
+                if (!chunk_fits_line(&c, lines[k - 1]))
+                    code = chunk_flush(&c, ctx, o, r, shown);
                 for (i = 0; i < k && code == EX_OK; i++)
                     if (chunk_add(&c, &many[i], lines[i])) {
                         fprintf(stderr, "%s: out of memory\n", prog);
@@ -660,6 +708,9 @@ static int ingest(rtn_ctx *ctx, const rtn_allocator *al, const opts *o, run *r)
                 }
                 r->rows++;
                 tick++;
+                if (rc == IN_ROW && ctx && !chunk_fits_line(&c, in_line(f)) &&
+                    (code = chunk_flush(&c, ctx, o, r, shown)) != EX_OK)
+                    break;
                 /* Parse-only runs keep no rows, only the bad ones' messages. */
                 if ((rc == IN_BAD ? chunk_msg(&c, in_line(f), in_error(f))
                                   : ctx ? chunk_add(&c, &ev, in_line(f)) : 0)) {
