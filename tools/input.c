@@ -79,6 +79,9 @@ struct in_file {
     char date_str[10]; /* the date of date_days, as in the input */
     int date_ok;
     uint64_t date_w[2]; /* a time's first two words on that date, masked (time_words) */
+    int min_ok;
+    uint64_t min_w[2]; /* the first 16 bytes (YYYY-MM-DDTHH:MM) of the last usual time read */
+    int64_t min_ms;    /* and that minute's start */
     char err[320];
 };
 
@@ -305,16 +308,30 @@ static int parse_time_cached(in_file *f, const char *s, size_t n, int64_t *out)
 
 /* The usual form, YYYY-MM-DDTHH:MM:SSZ, on the date of the row before:
  * 1 with *out set, 0 when it is not that (parse_time_cached decides), -1
- * for a bad clock. Inline, before the full parser. */
-static inline int time_same_date(const in_file *f, const char *s, size_t n, int64_t *out)
+ * for a bad clock. Inline, before the full parser. A time in the minute of
+ * the last one read so (its first 16 bytes the same: logs have many rows a
+ * minute) only has its seconds read; anything else about it is checked
+ * the full way. */
+static inline int time_same_date(in_file *f, const char *s, size_t n, int64_t *out)
 {
     uint64_t w[3], m[2], tail;
     unsigned hh, mi, ss;
-    if (n != 20 || !f->date_ok)
+    if (n != 20)
         return 0;
-    /* Its fixed bytes as three words, against the cached date's. */
     memcpy(w, s, 8);
     memcpy(w + 1, s + 8, 8);
+    if (f->min_ok && w[0] == f->min_w[0] && w[1] == f->min_w[1]) {
+        unsigned a = (unsigned char)s[17] - '0', b = (unsigned char)s[18] - '0';
+        if (s[16] == ':' && s[19] == 'Z' && a <= 9 && b <= 9) {
+            if ((ss = a * 10 + b) > 60)
+                return -1;
+            *out = f->min_ms + (int64_t)ss * 1000;
+            return 1;
+        }
+    }
+    if (!f->date_ok)
+        return 0;
+    /* Its fixed bytes as three words, against the cached date's. */
     memcpy(w + 2, s + 12, 8);
     memcpy(m, time_mask[0], 8);
     memcpy(m + 1, time_mask[1], 8);
@@ -323,7 +340,11 @@ static inline int time_same_date(const in_file *f, const char *s, size_t n, int6
         return 0;
     if (clock_digits(s + 11, &hh, &mi, &ss) || hh > 23 || mi > 59 || ss > 60)
         return -1;
-    *out = f->date_days * 86400000 + (int64_t)hh * 3600000 + (int64_t)mi * 60000 + (int64_t)ss * 1000;
+    f->min_ms = f->date_days * 86400000 + (int64_t)hh * 3600000 + (int64_t)mi * 60000;
+    f->min_w[0] = w[0];
+    f->min_w[1] = w[1];
+    f->min_ok = 1;
+    *out = f->min_ms + (int64_t)ss * 1000;
     return 1;
 }
 

@@ -515,6 +515,29 @@ grep_err "usual.csv:14: bad value \"abc\""
 expect_rc 3 "$RT" report --strict "$TMP/swapped.csv"
 checks=$((checks + 1))
 sed 's/swapped\.csv/LOG/' "$TMP/err" | cmp -s - "$TMP/usual.err" || fail "--strict: rows read at once stop differently"
+# A time in the minute of the last usual time read has only its seconds
+# read (the minute's start is remembered); anything else about it is read
+# the full way. The contact opens and is resolved each a row after another
+# of its minute: 10:05:30 to 10:47:10 is 2,500 s, 0.6944 hours. Seconds
+# 61 or "0:", a dot for the colon, and a time whose Z is missing, in a
+# remembered minute: bad rows.
+printf '%s\n' 'time,type,customer,value,quantity,ref' \
+    '2026-03-01T10:05:10Z,activity,m,,,' \
+    '2026-03-01T10:05:30Z,contact_open,m,,,t1' \
+    '2026-03-01T10:05:61Z,activity,m,,,' \
+    '2026-03-01T10:05:50X,activity,m,,,' \
+    '2026-03-01T10:05.20Z,activity,m,,,' \
+    '2026-03-01T10:05:0:Z,activity,m,,,' \
+    '2026-03-01T10:47:05Z,activity,m,,,' \
+    '2026-03-01T10:47:10Z,contact_resolve,m,,,t1' >"$TMP/minute.csv"
+expect_rc 0 "$RT" report --format json "$TMP/minute.csv"
+check_if "$TMP/out" time_to_resolution metrics.time_to_resolution.value 0.694444444444444
+check "$TMP/out" events 4
+grep_err "minute.csv:4: bad time \"2026-03-01T10:05:61Z\""
+grep_err "minute.csv:5: bad time \"2026-03-01T10:05:50X\""
+grep_err "minute.csv:6: bad time \"2026-03-01T10:05.20Z\""
+grep_err "minute.csv:7: bad time \"2026-03-01T10:05:0:Z\""
+grep_err "4 bad rows skipped"
 # Without --strict the rows go in chunks, sorted by customer (parts of the
 # sort both above and below its insertion threshold): same report as the
 # strict run's pushes in file order.
