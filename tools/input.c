@@ -440,11 +440,18 @@ static void trim_slow(fld *x)
         x->n--;
 }
 
-/* Fields rarely have blanks around them: one test of each end first (a
- * byte up to ' ' may be one). */
+/* Whether a field needs no trimming: no byte up to ' ' (a blank may be
+ * one) at either end. The usual row's look (csv_fast) takes a field as it
+ * is only when trim would leave it so. */
+static inline int untrimmed(const char *p, size_t n)
+{
+    return n == 0 || ((unsigned char)p[0] > ' ' && (unsigned char)p[n - 1] > ' ');
+}
+
+/* Fields rarely have blanks around them: one test of each end first. */
 static inline void trim(fld *x)
 {
-    if (x->n && ((unsigned char)x->p[0] <= ' ' || (unsigned char)x->p[x->n - 1] <= ' '))
+    if (!untrimmed(x->p, x->n))
         trim_slow(x);
 }
 
@@ -1231,12 +1238,6 @@ static unsigned low_bit64(uint64_t m)
 #else
     return (uint32_t)m ? low_bit((uint32_t)m) : 32 + low_bit((uint32_t)(m >> 32));
 #endif
-}
-
-/* Whether a field needs no trimming: trim's own first test. */
-static int untrimmed(const char *p, size_t n)
-{
-    return n == 0 || ((unsigned char)p[0] > ' ' && (unsigned char)p[n - 1] > ' ');
 }
 
 /* The row of a canonical CSV file as the tool's own sample writes it, and
