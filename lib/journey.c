@@ -965,7 +965,8 @@ static double health_of(rtn_ctx *ctx, uint32_t ci, uint32_t tb)
     uint32_t lo = tb > win ? tb - win : 0, i, last = 0;
     int have_start = 0, open = 0;
     int64_t purch = 0, all = 0, at = rtn__bucket_time(ctx, tb), lt = NO_TIME;
-    double rec = 0, freq, mon = 0, sat = 0.5, total;
+    double rec = 0, freq, mon = 0, sat = 0.5, total, scale;
+    int e;
     for (i = 0; i < c->n; i++) {
         uint32_t b = rtn__e_bucket(c->ent[i]);
         all += rtn__e_purch(c->ent[i]);
@@ -1013,10 +1014,18 @@ static double health_of(rtn_ctx *ctx, uint32_t ci, uint32_t tb)
             break;
         }
     }
-    total = w->recency + w->frequency + w->monetary + w->satisfaction + w->contacts;
+    /* The weights are any finite non-negative numbers, not all 0: scaled
+     * by a power of two that brings the largest into [0.5, 1), so that
+     * neither their sum nor the weighted one can overflow (a weight near
+     * the largest double would make both infinite). A power of two scales
+     * exactly: the score is the unscaled formula's, bit for bit. */
+    frexp(fmax(fmax(fmax(w->recency, w->frequency), fmax(w->monetary, w->satisfaction)), w->contacts), &e);
+    scale = ldexp(1.0, -e);
+    total = scale * w->recency + scale * w->frequency + scale * w->monetary + scale * w->satisfaction +
+            scale * w->contacts;
     return 100.0 *
-           (w->recency * rec + w->frequency * freq + w->monetary * mon + w->satisfaction * sat +
-            w->contacts * (open ? 0.0 : 1.0)) /
+           (scale * w->recency * rec + scale * w->frequency * freq + scale * w->monetary * mon +
+            scale * w->satisfaction * sat + scale * w->contacts * (open ? 0.0 : 1.0)) /
            total;
 }
 

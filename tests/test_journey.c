@@ -518,9 +518,9 @@ static void push_strid(rtn_ctx *ctx, int type, int64_t t, const char *id, double
     tu_push_ev(ctx, &e);
 }
 
-static rtn_ctx *health_fixture(void)
+static rtn_ctx *health_fixture_cfg(const rtn_config *cfg)
 {
-    rtn_ctx *ctx = tu_ctx(NULL);
+    rtn_ctx *ctx = tu_ctx(cfg);
     /* c1: acquired day 0; 3 purchases of 333 on day 30; NPS 8 on day 20,
      * CSAT 5 on day 25; a contact opened on day 35, not resolved. */
     tu_push(ctx, RTN_EV_ACQUIRE, TD(0), 1, 0);
@@ -540,6 +540,11 @@ static rtn_ctx *health_fixture(void)
     tu_push(ctx, RTN_EV_ACTIVITY, TD(39), 5, 0);
     tu_push(ctx, RTN_EV_NPS, TD(39), 5, 0);
     return ctx;
+}
+
+static rtn_ctx *health_fixture(void)
+{
+    return health_fixture_cfg(NULL);
 }
 
 START_TEST(health_hand_computed)
@@ -633,6 +638,59 @@ START_TEST(health_weights_configurable)
     ck_assert_int_eq(rtn_ctx_new(&ctx, &cfg), RTN_ECONFIG);
     cfg.health.contacts = 0;
     ck_assert_int_eq(rtn_ctx_new(&ctx, &cfg), RTN_ECONFIG);
+}
+END_TEST
+
+/* Weights are any finite non-negative numbers: near the largest double,
+ * the weighted sum must not overflow. The default weights times 2^1020
+ * give the default scores, bit for bit (a power of two scales exactly),
+ * and a contacts weight of 1.8e307 against the others' small ones (a
+ * snapshot the fuzzer made) gives the contacts part alone, finite. */
+START_TEST(health_weights_near_the_largest_double)
+{
+    rtn_config cfg;
+    rtn_ctx *base = health_fixture(), *ctx;
+    rtn_customer c;
+    rtn_value v0, v;
+    double h0, h, k = ldexp(1.0, 1020);
+    uint64_t id;
+    rtn_config_init(&cfg, sizeof cfg);
+    cfg.health.recency *= k;
+    cfg.health.frequency *= k;
+    cfg.health.monetary *= k;
+    cfg.health.satisfaction *= k;
+    cfg.health.contacts *= k;
+    ctx = health_fixture_cfg(&cfg);
+    for (id = 1; id <= 5; id++) {
+        if (id == 4)
+            continue;
+        c = cust(id);
+        ck_assert_int_eq(rtn_health_score(&h0, base, &c, TD(40)), RTN_OK);
+        ck_assert_int_eq(rtn_health_score(&h, ctx, &c, TD(40)), RTN_OK);
+        ck_assert(h == h0);
+    }
+    v0 = tu_query(base, RTN_METRIC_HEALTH_SCORE, TD(0), TD(40));
+    v = tu_query(ctx, RTN_METRIC_HEALTH_SCORE, TD(0), TD(40));
+    ck_assert(v.value == v0.value && v.n == v0.n);
+    ck_assert_double_eq_tol(v.value, 51.75, 1e-9);
+    rtn_ctx_free(ctx);
+    /* c1 at day 40 has an open contact (0), c2 none (100): contacts
+     * dominate, the rest adds under 1e-300. */
+    rtn_config_init(&cfg, sizeof cfg);
+    cfg.health.contacts = 1.8e307;
+    ctx = health_fixture_cfg(&cfg);
+    c = cust(1);
+    ck_assert_int_eq(rtn_health_score(&h, ctx, &c, TD(40)), RTN_OK);
+    ck_assert_double_eq_tol(h, 0.0, 1e-9);
+    c = cust(2);
+    ck_assert_int_eq(rtn_health_score(&h, ctx, &c, TD(40)), RTN_OK);
+    ck_assert_double_eq_tol(h, 100.0, 1e-9);
+    /* Mean over c1, c2, zed, c5: (0 + 100 + 100 + 100) / 4. */
+    v = tu_query(ctx, RTN_METRIC_HEALTH_SCORE, TD(0), TD(40));
+    ck_assert_int_eq((int)v.n, 4);
+    ck_assert_double_eq_tol(v.value, 75.0, 1e-9);
+    rtn_ctx_free(ctx);
+    rtn_ctx_free(base);
 }
 END_TEST
 
@@ -982,6 +1040,7 @@ static Suite *suite(void)
     tcase_add_test(tc, interaction_change_hand_computed);
     tcase_add_test(tc, health_hand_computed);
     tcase_add_test(tc, health_weights_configurable);
+    tcase_add_test(tc, health_weights_near_the_largest_double);
     tcase_add_test(tc, health_monetary_estimate);
     tcase_add_test(tc, benchmarks);
     tcase_add_test(tc, benchmark_on_a_real_rate);
