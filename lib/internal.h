@@ -828,4 +828,19 @@ void rtn__value_count(rtn_value *v, double count);
 /* Wilson 95 % interval for k successes in n, in percent. */
 void rtn__wilson(double k, double n, double *lo, double *hi);
 
+/* A sum of non-negative fixed-point amounts (units of 1/RTN_FIXSUM_ONE)
+ * that cannot overflow: whole units and the units below one are kept
+ * apart, so that 2^32 amounts up to 1e13 units each (a score of 100 in
+ * units of 1e-9, times 100) fit. Its value is exact while the total fits
+ * in 64 bits, as a plain int64 sum would be, and rounded once after. */
+#define RTN_FIXSUM_ONE INT64_C(1000000000)
+typedef struct rtn_fixsum {
+    int64_t whole; /* units of RTN_FIXSUM_ONE */
+    int64_t part;  /* 0 .. RTN_FIXSUM_ONE - 1 */
+} rtn_fixsum;
+/* Add q >= 0 units. */
+void rtn__fixsum_add(rtn_fixsum *s, int64_t q);
+/* The sum in whole units. */
+double rtn__fixsum_value(const rtn_fixsum *s);
+
 #endif /* RTN_INTERNAL_H */

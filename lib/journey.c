@@ -1043,24 +1043,24 @@ static int active_at(rtn_ctx *ctx, uint32_t ci, uint32_t tb, int *act)
     return RTN_OK;
 }
 
-/* Scores are summed in fixed point (1e-9) so that the mean does not depend
- * on the order of customers in the table. */
-#define HEALTH_FIXED 1e9
-
+/* Scores (0 to 100) are summed in fixed point (1e-9) so that the mean does
+ * not depend on the order of customers in the table; the sum is wide
+ * enough for every customer a context can hold (rtn_fixsum). */
 static int health_mean(rtn_ctx *ctx, uint32_t tb, rtn_value *v)
 {
-    int64_t total = 0, n = 0;
+    rtn_fixsum total = {0, 0};
+    int64_t n = 0;
     uint32_t ci;
     int rc, act;
     for (ci = 0; ci < ctx->cust.n; ci++) {
         if ((rc = active_at(ctx, ci, tb, &act)))
             return rc;
         if (act) {
-            total += llround(health_of(ctx, ci, tb) * HEALTH_FIXED);
+            rtn__fixsum_add(&total, llround(health_of(ctx, ci, tb) * (double)RTN_FIXSUM_ONE));
             n++;
         }
     }
-    rtn__value_ratio(v, (double)total / HEALTH_FIXED, (double)n, 1.0);
+    rtn__value_ratio(v, rtn__fixsum_value(&total), (double)n, 1.0);
     v->n = n;
     return RTN_OK;
 }

@@ -55,3 +55,22 @@ void rtn__wilson(double k, double n, double *lo, double *hi)
     *lo = k <= 0 ? 0.0 : fmax(0.0, center - half) * 100.0;
     *hi = k >= n ? 100.0 : fmin(1.0, center + half) * 100.0;
 }
+
+void rtn__fixsum_add(rtn_fixsum *s, int64_t q)
+{
+    s->whole += q / RTN_FIXSUM_ONE;
+    s->part += q % RTN_FIXSUM_ONE;
+    if (s->part >= RTN_FIXSUM_ONE) {
+        s->whole++;
+        s->part -= RTN_FIXSUM_ONE;
+    }
+}
+
+double rtn__fixsum_value(const rtn_fixsum *s)
+{
+    /* While the total fits in 64 bits it is formed exactly and divided
+     * once, as a plain fixed-point sum would be. */
+    if (s->whole <= (INT64_MAX - s->part) / RTN_FIXSUM_ONE)
+        return (double)(s->whole * RTN_FIXSUM_ONE + s->part) / (double)RTN_FIXSUM_ONE;
+    return (double)s->whole + (double)s->part / (double)RTN_FIXSUM_ONE;
+}

@@ -251,6 +251,53 @@ START_TEST(wilson)
 }
 END_TEST
 
+/* The health mean's sum: exact in 64 bits, and past them where a plain
+ * int64 sum of scores (100e9 units each) would overflow beyond 92 million
+ * customers. */
+START_TEST(fixsum)
+{
+    rtn_fixsum s = {0, 0}, t = {0, 0};
+    static const int64_t q[] = {100000000000, 0, 1, 999999999, 73250000001, 5};
+    int64_t plain = 0;
+    size_t i;
+    for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+        rtn__fixsum_add(&s, q[i]);
+        rtn__fixsum_add(&t, q[sizeof(q) / sizeof(q[0]) - 1 - i]);
+        plain += q[i];
+    }
+    /* 100 + 1e-9 + 0.999999999 + 73.250000001 + 5e-9 = 174.250000006 */
+    ck_assert_int_eq(s.whole, 174);
+    ck_assert_int_eq(s.part, 250000006);
+    ck_assert_int_eq(t.whole, s.whole);
+    ck_assert_int_eq(t.part, s.part);
+    ck_assert(rtn__fixsum_value(&s) == (double)plain / 1e9);
+    ck_assert(rtn__fixsum_value(&s) == 174.250000006);
+
+    /* The largest total a plain sum holds is formed exactly. */
+    memset(&s, 0, sizeof(s));
+    rtn__fixsum_add(&s, INT64_MAX);
+    ck_assert_int_eq(s.whole, INT64_C(9223372036));
+    ck_assert_int_eq(s.part, INT64_C(854775807));
+    ck_assert(rtn__fixsum_value(&s) == (double)INT64_MAX / 1e9);
+
+    /* Past it: three times that, with the parts carried (854775807 * 3 =
+     * 2564327421: two whole units carried). */
+    rtn__fixsum_add(&s, INT64_MAX);
+    rtn__fixsum_add(&s, INT64_MAX);
+    ck_assert_int_eq(s.whole, INT64_C(27670116110));
+    ck_assert_int_eq(s.part, INT64_C(564327421));
+    ck_assert_double_eq_tol(rtn__fixsum_value(&s), 27670116110.564327421, 1e-5);
+
+    /* 2^32 scores of 100 (every customer a context can hold): 429496729600. */
+    memset(&s, 0, sizeof(s));
+    for (i = 0; i < 4096; i++)
+        rtn__fixsum_add(&s, INT64_C(100000000000) << 20);
+    ck_assert_int_eq(s.whole, INT64_C(429496729600));
+    ck_assert_int_eq(s.part, 0);
+    ck_assert(rtn__fixsum_value(&s) == 429496729600.0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("internal");
@@ -262,6 +309,7 @@ static Suite *suite(void)
     tcase_add_test(tc, calendar);
     tcase_add_test(tc, money);
     tcase_add_test(tc, wilson);
+    tcase_add_test(tc, fixsum);
     suite_add_tcase(s, tc);
     return s;
 }
