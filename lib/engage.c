@@ -75,12 +75,12 @@ struct rtn_engage {
     rtn_fen dcnt, dsum;  /* day runs: +1 / -1 and +s / -e at starts / ends */
     feat *f;
     uint32_t nf, fcap;
-    uint32_t *fidx;      /* open addressing: feature index + 1, 0 = empty */
+    uint32_t *fidx;      /* open addressing: feature index + 1 and a tag (rtn__itag) */
     uint32_t ficap;
     rtn_arena names;
     fuse *u;
     uint32_t nu, ucap;
-    uint32_t *uidx;      /* open addressing: use record index + 1 */
+    uint32_t *uidx;      /* open addressing: use record index + 1 and a tag */
     uint32_t uicap;
     /* Recent features by a mix of their names' ends (fcache_slot): index
      * + 1, 0 = none. A hint, checked against the name before it is used. */
@@ -229,17 +229,16 @@ static int feat_eq(const struct rtn_engage *e, const feat *f, const rtn_ckey *k)
 
 static uint32_t feat_find(const struct rtn_engage *e, const rtn_ckey *k)
 {
-    uint32_t mask, i;
+    uint32_t mask, i, tag, v;
     if (e == NULL || e->ficap == 0)
         return NONE;
     mask = e->ficap - 1;
-    for (i = (uint32_t)k->hash & mask;; i = (i + 1) & mask) {
-        uint32_t v = e->fidx[i];
-        if (v == 0)
-            return NONE;
-        if (feat_eq(e, &e->f[v - 1], k))
-            return v - 1;
-    }
+    tag = rtn__itag(k->hash, e->ficap);
+    for (i = (uint32_t)k->hash & mask; (v = rtn__iprobe(e->fidx, e->ficap, tag, &i)) != 0;
+         i = (i + 1) & mask)
+        if (feat_eq(e, &e->f[rtn__irec(v, e->ficap)], k))
+            return rtn__irec(v, e->ficap);
+    return NONE;
 }
 
 /* Room for one more feature (the spare slot nf). */
@@ -287,17 +286,19 @@ static uint64_t use_hash(const void *e, uint32_t i)
 
 static uint32_t use_find(const struct rtn_engage *e, uint32_t f, uint32_t ci)
 {
-    uint32_t mask, i;
+    uint32_t mask, i, tag, v;
+    uint64_t h;
     if (e == NULL || e->uicap == 0)
         return NONE;
     mask = e->uicap - 1;
-    for (i = (uint32_t)use_hash_of(f, ci) & mask;; i = (i + 1) & mask) {
-        uint32_t v = e->uidx[i];
-        if (v == 0)
-            return NONE;
-        if (e->u[v - 1].f == f && e->u[v - 1].ci == ci)
-            return v - 1;
+    h = use_hash_of(f, ci);
+    tag = rtn__itag(h, e->uicap);
+    for (i = (uint32_t)h & mask; (v = rtn__iprobe(e->uidx, e->uicap, tag, &i)) != 0; i = (i + 1) & mask) {
+        const fuse *u = &e->u[rtn__irec(v, e->uicap)];
+        if (u->f == f && u->ci == ci)
+            return rtn__irec(v, e->uicap);
     }
+    return NONE;
 }
 
 static int use_reserve(rtn_mem *m, struct rtn_engage *e)
@@ -448,26 +449,27 @@ static uint32_t feat_of(const struct rtn_engage *e, rtn_ckey *k)
 }
 
 /* Look-ahead for batches (push.c): a feature event of a known customer
- * asks for its use's index slot, returned + 1 (0: nothing asked). */
-uint32_t rtn__engage_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
+ * asks for its use's index slot. */
+rtn_ahead rtn__engage_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
 {
     const struct rtn_engage *e = ctx->engage;
+    rtn_ahead none = {0, 0};
     rtn_ckey k;
     uint32_t f;
     if (e == NULL || e->uicap == 0 || ev->type != RTN_EV_FEATURE ||
         (ev->ref_str && ev->ref_len > RTN_ID_MAX) || !feature_key(ev, &k))
-        return 0;
+        return none;
     if ((f = feat_of(e, &k)) == NONE)
-        return 0;
+        return none;
     return rtn__ahead_slot(e->uidx, e->uicap, use_hash_of(f, ci));
 }
 
-/* Then the use record the slot names. */
-void rtn__engage_ahead2(const rtn_ctx *ctx, uint32_t slot1)
+/* Then the use record the slot leads to. */
+void rtn__engage_ahead2(const rtn_ctx *ctx, rtn_ahead a)
 {
     const struct rtn_engage *e = ctx->engage;
     if (e)
-        rtn__ahead_record(e->uidx, e->uicap, slot1, e->u, sizeof(*e->u));
+        rtn__ahead_record(e->uidx, e->uicap, a, e->u, sizeof(*e->u));
 }
 
 int rtn__engage_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)

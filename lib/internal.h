@@ -378,15 +378,44 @@ int rtn__engage_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__journey_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__revenue_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
 int rtn__cohort_reserve(rtn_ctx *ctx, const rtn_citem *items, uint32_t n);
-/* Put record rec in an open-addressing index of cap slots (a power of
- * two; an entry is a record + 1, 0 empty) at the first empty slot from
- * its hash's home slot. */
+/* The modules' indexes (features, feature uses, carts and contacts,
+ * subscribers) are open-addressing tables of cap 32-bit slots, cap a power
+ * of two, linearly probed from a hash's home slot (its low bits). A slot
+ * is 0 when empty; else its bits under cap - 1 hold a record + 1 (an index
+ * holds fewer records than slots, so that fits), and the bits above them
+ * the same bits of the high half of the record's hash: a tag. A probe
+ * reads a record only when the tag agrees, so that the other keys on the
+ * way (a new key passes several) cost no read of their records, each a
+ * miss in a table of megabytes. The tag has 32 - log2(cap) bits. */
+static inline uint32_t rtn__itag(uint64_t hash, uint32_t cap)
+{
+    return (uint32_t)(hash >> 32) & ~(cap - 1);
+}
+
+/* The record a non-empty slot value v names. */
+static inline uint32_t rtn__irec(uint32_t v, uint32_t cap)
+{
+    return (v & (cap - 1)) - 1;
+}
+
+/* From slot *i on, the first slot that is empty or carries tag: its value
+ * (0 when empty), *i its place. */
+static inline uint32_t rtn__iprobe(const uint32_t *idx, uint32_t cap, uint32_t tag, uint32_t *i)
+{
+    uint32_t mask = cap - 1, v;
+    while ((v = idx[*i]) != 0 && (v & ~mask) != tag)
+        *i = (*i + 1) & mask;
+    return v;
+}
+
+/* Put record rec (fewer than cap - 1 records) at the first empty slot
+ * from its hash's home slot. */
 static inline void rtn__index_put(uint32_t *idx, uint32_t cap, uint64_t hash, uint32_t rec)
 {
     uint32_t mask = cap - 1, i = (uint32_t)hash & mask;
     while (idx[i] != 0)
         i = (i + 1) & mask;
-    idx[i] = rec + 1;
+    idx[i] = rtn__itag(hash, cap) | (rec + 1);
 }
 
 /* Records a rebuilt index takes ahead of the one it puts (rtn__index_fill). */
@@ -414,35 +443,45 @@ static inline void rtn__index_fill(uint32_t *idx, uint32_t cap, uint32_t n,
     }
 }
 
-/* Stage one of a module's look-ahead: ask for the index slot of hash in a
- * table of cap (a power of two, not 0) slots; returns the slot + 1. */
-static inline uint32_t rtn__ahead_slot(const uint32_t *idx, uint32_t cap, uint64_t hash)
+/* A module's look-ahead: the home slot (+ 1, 0: none) and tag of a key,
+ * asked for in stage one, its record in stage two. */
+typedef struct rtn_ahead {
+    uint32_t slot1;
+    uint32_t tag;
+} rtn_ahead;
+
+/* Stage one: ask for the home slot of hash in an index of cap (not 0)
+ * slots. */
+static inline rtn_ahead rtn__ahead_slot(const uint32_t *idx, uint32_t cap, uint64_t hash)
 {
-    uint32_t slot = (uint32_t)hash & (cap - 1);
-    RTN_PREFETCH(&idx[slot]);
-    return slot + 1;
+    rtn_ahead a;
+    a.slot1 = ((uint32_t)hash & (cap - 1)) + 1;
+    a.tag = rtn__itag(hash, cap);
+    RTN_PREFETCH(&idx[a.slot1 - 1]);
+    return a;
 }
 
-/* Stage two of a module's look-ahead: ask for the record that index slot
- * slot1 - 1 names (index entries are record + 1, 0 empty). */
-static inline void rtn__ahead_record(const uint32_t *idx, uint32_t cap, uint32_t slot1,
+/* Stage two: ask for the record of the first slot from there that carries
+ * the key's tag (nothing when none does: the key is new). */
+static inline void rtn__ahead_record(const uint32_t *idx, uint32_t cap, rtn_ahead a,
                                      const void *recs, size_t size)
 {
-    uint32_t v;
-    if (idx == NULL || slot1 == 0 || slot1 > cap)
+    uint32_t v, i;
+    if (idx == NULL || a.slot1 == 0 || a.slot1 > cap)
         return;
-    if ((v = idx[slot1 - 1]) != 0)
-        RTN_PREFETCH((const char *)recs + (size_t)(v - 1) * size);
+    i = a.slot1 - 1;
+    if ((v = rtn__iprobe(idx, cap, a.tag, &i)) != 0)
+        RTN_PREFETCH((const char *)recs + (size_t)rtn__irec(v, cap) * size);
 }
 /* Batch look-ahead (push.c): for an event of customer ci, ask for a
- * module's index slot and return it + 1 (0: nothing asked); later ask for
- * the record in that slot. Hints only: nothing is changed. */
-uint32_t rtn__engage_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
-void rtn__engage_ahead2(const rtn_ctx *ctx, uint32_t slot1);
-uint32_t rtn__journey_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
-void rtn__journey_ahead2(const rtn_ctx *ctx, uint32_t slot1);
-uint32_t rtn__revenue_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
-void rtn__revenue_ahead2(const rtn_ctx *ctx, uint32_t slot1);
+ * module's index slot (a.slot1 0: nothing asked); later ask for the record
+ * it leads to. Hints only: nothing is changed. */
+rtn_ahead rtn__engage_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
+void rtn__engage_ahead2(const rtn_ctx *ctx, rtn_ahead a);
+rtn_ahead rtn__journey_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
+void rtn__journey_ahead2(const rtn_ctx *ctx, rtn_ahead a);
+rtn_ahead rtn__revenue_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci);
+void rtn__revenue_ahead2(const rtn_ctx *ctx, rtn_ahead a);
 void rtn__core_apply(rtn_ctx *ctx, const rtn_citem *it, int64_t sign);
 /* Ask for the memory an item's apply will touch (pair store slots). */
 void rtn__core_prefetch(rtn_ctx *ctx, const rtn_citem *it);

@@ -69,7 +69,7 @@ struct rtn_journey {
     /* objects */
     jobj *obj;
     uint32_t nobj, objcap;
-    uint32_t *oidx; /* open addressing: object index + 1, 0 = empty */
+    uint32_t *oidx; /* open addressing: object index + 1 and a tag (rtn__itag) */
     uint32_t oicap;
     rtn_arena refs;
     /* customer index -> record index + 1 */
@@ -252,13 +252,15 @@ static int obj_eq(const rtn_journey *j, const jobj *o, const okey *k)
 
 static uint32_t obj_find(const rtn_journey *j, const okey *k)
 {
-    uint32_t mask, i;
+    uint32_t mask, i, tag, v;
     if (j->oicap == 0)
         return UINT32_MAX;
     mask = j->oicap - 1;
-    for (i = (uint32_t)k->hash & mask; j->oidx[i]; i = (i + 1) & mask)
-        if (obj_eq(j, &j->obj[j->oidx[i] - 1], k))
-            return j->oidx[i] - 1;
+    tag = rtn__itag(k->hash, j->oicap);
+    for (i = (uint32_t)k->hash & mask; (v = rtn__iprobe(j->oidx, j->oicap, tag, &i)) != 0;
+         i = (i + 1) & mask)
+        if (obj_eq(j, &j->obj[rtn__irec(v, j->oicap)], k))
+            return rtn__irec(v, j->oicap);
     return UINT32_MAX;
 }
 
@@ -459,32 +461,33 @@ static int is_journey_event(int type)
 }
 
 /* Look-ahead for batches (push.c): a cart or contact event of a known
- * customer asks for its object's index slot, returned + 1 (0: none). */
-uint32_t rtn__journey_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
+ * customer asks for its object's index slot. */
+rtn_ahead rtn__journey_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
 {
     const rtn_journey *j = ctx->journey;
+    rtn_ahead none = {0, 0};
     uint32_t kind;
     okey k;
     if (j == NULL || j->oicap == 0 || (ev->ref_str && ev->ref_len > RTN_ID_MAX))
-        return 0;
+        return none;
     switch (ev->type) {
     case RTN_EV_CART_CREATE:
     case RTN_EV_CART_CHECKOUT: kind = OBJ_CART; break;
     case RTN_EV_CONTACT_OPEN:
     case RTN_EV_CONTACT_RESOLVE:
     case RTN_EV_CONTACT_ABANDON: kind = OBJ_CONTACT; break;
-    default: return 0;
+    default: return none;
     }
     okey_make(&k, ci, kind, ev);
     return rtn__ahead_slot(j->oidx, j->oicap, k.hash);
 }
 
-/* Then the object the slot names. */
-void rtn__journey_ahead2(const rtn_ctx *ctx, uint32_t slot1)
+/* Then the object the slot leads to. */
+void rtn__journey_ahead2(const rtn_ctx *ctx, rtn_ahead a)
 {
     const rtn_journey *j = ctx->journey;
     if (j)
-        rtn__ahead_record(j->oidx, j->oicap, slot1, j->obj, sizeof(*j->obj));
+        rtn__ahead_record(j->oidx, j->oicap, a, j->obj, sizeof(*j->obj));
 }
 
 /* The per-bucket count of page views, shares, visits or conversions. */

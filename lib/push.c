@@ -509,7 +509,7 @@ typedef struct la_slot {
     rtn_ckey key;
     const uint64_t *ent; /* the last entry asked for */
     uint32_t rec;   /* record + 1, 0: none known */
-    uint32_t mslot; /* a module's index slot + 1 asked for, 0: none */
+    rtn_ahead mslot; /* a module's index slot asked for (slot1 0: none) */
     int mod;        /* which module: the event's type */
     int valid;      /* key holds the event's customer */
     int hashed;     /* and its hash */
@@ -548,7 +548,7 @@ static BATCH_INLINE void la_slot_read(la_slot *ring, const rtn_ctx *ctx, const r
     const rtn_ctab *t = &ctx->cust;
     const rtn_event *ev = batch_at(evs, j);
     s->mod = 0;
-    s->mslot = 0;
+    s->mslot.slot1 = 0;
     if (s->hashed && t->icap) {
         /* The first record whose tag agrees: almost always the customer. */
         uint32_t i = (uint32_t)s->key.hash & (t->icap - 1);
@@ -578,7 +578,7 @@ static BATCH_INLINE void la_rec_read(la_slot *s, const rtn_ctx *ctx)
 {
     const rtn_ctab *t = &ctx->cust;
     const rtn_cust *c;
-    if (s->mslot) {
+    if (s->mslot.slot1) {
         if (s->mod == RTN_EV_FEATURE)
             rtn__engage_ahead2(ctx, s->mslot);
         else if (s->mod == RTN_EV_SUBSCRIPTION)

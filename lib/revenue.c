@@ -75,7 +75,7 @@ struct rtn_revenue {
     int64_t abs_total; /* sum of the amounts of all movements applied */
     rev_cust *rc;
     uint32_t nrc, rccap;
-    uint32_t *idx; /* open addressing by customer index: record + 1 */
+    uint32_t *idx; /* open addressing by customer index: record + 1 and a tag (rtn__itag) */
     uint32_t icap;
     rtn_arena ids; /* string subscription ids */
     /* scratch, reused by every change */
@@ -99,24 +99,24 @@ static const uint32_t SP_POS = 1u;
 
 /* ---- records ---------------------------------------------------------------- */
 
-static uint32_t hash_ci(uint32_t ci)
+static uint64_t hash_ci(uint32_t ci)
 {
-    return (uint32_t)(rtn__hash_u64(ci) >> 32);
+    return rtn__hash_u64(ci);
 }
 
 static uint32_t rec_find(const rtn_revenue *r, uint32_t ci)
 {
-    uint32_t mask, i;
+    uint32_t mask, i, tag, v;
+    uint64_t h;
     if (r == NULL || r->icap == 0)
         return UINT32_MAX;
     mask = r->icap - 1;
-    for (i = hash_ci(ci) & mask;; i = (i + 1) & mask) {
-        uint32_t v = r->idx[i];
-        if (v == 0)
-            return UINT32_MAX;
-        if (r->rc[v - 1].ci == ci)
-            return v - 1;
-    }
+    h = hash_ci(ci);
+    tag = rtn__itag(h, r->icap);
+    for (i = (uint32_t)h & mask; (v = rtn__iprobe(r->idx, r->icap, tag, &i)) != 0; i = (i + 1) & mask)
+        if (r->rc[rtn__irec(v, r->icap)].ci == ci)
+            return rtn__irec(v, r->icap);
+    return UINT32_MAX;
 }
 
 /* The hash of record i of revenue state r (for rtn__index_fill). */
@@ -454,21 +454,22 @@ static rtn_revenue *rev_get(rtn_ctx *ctx)
 }
 
 /* Look-ahead for batches (push.c): a subscription event of a known
- * customer asks for its record's index slot, returned + 1 (0: none). */
-uint32_t rtn__revenue_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
+ * customer asks for its record's index slot. */
+rtn_ahead rtn__revenue_ahead(const rtn_ctx *ctx, const rtn_event *ev, uint32_t ci)
 {
     const rtn_revenue *r = ctx->revenue;
+    rtn_ahead none = {0, 0};
     if (r == NULL || r->icap == 0 || ev->type != RTN_EV_SUBSCRIPTION)
-        return 0;
+        return none;
     return rtn__ahead_slot(r->idx, r->icap, hash_ci(ci));
 }
 
-/* Then the record the slot names. */
-void rtn__revenue_ahead2(const rtn_ctx *ctx, uint32_t slot1)
+/* Then the record the slot leads to. */
+void rtn__revenue_ahead2(const rtn_ctx *ctx, rtn_ahead a)
 {
     const rtn_revenue *r = ctx->revenue;
     if (r)
-        rtn__ahead_record(r->idx, r->icap, slot1, r->rc, sizeof(*r->rc));
+        rtn__ahead_record(r->idx, r->icap, a, r->rc, sizeof(*r->rc));
 }
 
 int rtn__revenue_prepare(rtn_ctx *ctx, const rtn_event *ev, uint32_t bucket)

@@ -251,6 +251,57 @@ START_TEST(wilson)
 }
 END_TEST
 
+/* The modules' tagged index slots: record + 1 under cap - 1, the hash's
+ * high bits above; a probe passes slots of other tags without their
+ * records, and stops at an empty slot. */
+START_TEST(tagged_index)
+{
+    uint32_t idx[16] = {0}, i, v;
+    /* Home slot 3 (low bits) for all three; tags 0x5 and 0xa (bits 4 and
+     * up of the high half: cap 16 leaves 28 tag bits). */
+    const uint64_t h0 = UINT64_C(0x0000005000000003), h1 = UINT64_C(0x000000a000000013),
+                   h2 = UINT64_C(0x0000005700000023);
+    ck_assert_uint_eq(rtn__itag(h0, 16), 0x50);
+    ck_assert_uint_eq(rtn__itag(h1, 16), 0xa0);
+    ck_assert_uint_eq(rtn__itag(h2, 16), 0x50); /* bits under cap - 1 are dropped */
+    rtn__index_put(idx, 16, h0, 0);
+    rtn__index_put(idx, 16, h1, 1);
+    rtn__index_put(idx, 16, h2, 14);
+    ck_assert_uint_eq(idx[3], 0x50 | 1);
+    ck_assert_uint_eq(idx[4], 0xa0 | 2);
+    ck_assert_uint_eq(idx[5], 0x50 | 15);
+    ck_assert_uint_eq(rtn__irec(idx[5], 16), 14);
+    /* Tag 0xa: the slot of record 0 is passed. */
+    i = 3;
+    v = rtn__iprobe(idx, 16, 0xa0, &i);
+    ck_assert_uint_eq(i, 4);
+    ck_assert_uint_eq(rtn__irec(v, 16), 1);
+    /* Tag 0x5: records 0, then (the caller's compare refusing it) 14. */
+    i = 3;
+    ck_assert_uint_eq(rtn__irec(rtn__iprobe(idx, 16, 0x50, &i), 16), 0);
+    ck_assert_uint_eq(i, 3);
+    i = 4;
+    ck_assert_uint_eq(rtn__irec(rtn__iprobe(idx, 16, 0x50, &i), 16), 14);
+    ck_assert_uint_eq(i, 5);
+    /* An absent tag stops at the first empty slot, reading no record. */
+    i = 3;
+    ck_assert_uint_eq(rtn__iprobe(idx, 16, 0x70, &i), 0);
+    ck_assert_uint_eq(i, 6);
+    /* The probe wraps around the end. */
+    rtn__index_put(idx, 16, UINT64_C(0x000000c00000000f), 5);
+    rtn__index_put(idx, 16, UINT64_C(0x000000d00000000f), 6);
+    ck_assert_uint_eq(idx[15], 0xc0 | 6);
+    ck_assert_uint_eq(idx[0], 0xd0 | 7);
+    i = 15;
+    ck_assert_uint_eq(rtn__irec(rtn__iprobe(idx, 16, 0xd0, &i), 16), 6);
+    ck_assert_uint_eq(i, 0);
+    /* The largest index (2^31 slots) keeps one tag bit, the hash's top. */
+    ck_assert_uint_eq(rtn__itag(UINT64_C(0x8000000000000000), UINT32_C(1) << 31), UINT32_C(0x80000000));
+    ck_assert_uint_eq(rtn__itag(UINT64_C(0x7fffffffffffffff), UINT32_C(1) << 31), 0);
+    ck_assert_uint_eq(rtn__irec(UINT32_C(0x80000000) | 42, UINT32_C(1) << 31), 41);
+}
+END_TEST
+
 /* The health mean's sum: exact in 64 bits, and past them where a plain
  * int64 sum of scores (100e9 units each) would overflow beyond 92 million
  * customers. */
@@ -310,6 +361,7 @@ static Suite *suite(void)
     tcase_add_test(tc, money);
     tcase_add_test(tc, wilson);
     tcase_add_test(tc, fixsum);
+    tcase_add_test(tc, tagged_index);
     suite_add_tcase(s, tc);
     return s;
 }
