@@ -1241,6 +1241,17 @@ int rtn__journey_save(rtn_ctx *ctx, rtn_wr *w)
     return w->err;
 }
 
+/* The key of an object of another context (customer index already in j's
+ * terms), with the event that names it. */
+static void obj_key_of(const jobj *src, const char *refstr, okey *k, rtn_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->ref_str = (src->flags & OBJ_STRREF) ? refstr : NULL;
+    ev->ref_len = (src->flags & OBJ_STRREF) ? src->reflen : 0;
+    ev->ref = (src->flags & OBJ_STRREF) ? 0 : src->ref;
+    okey_make(k, src->ci, src->flags & OBJ_KIND, ev);
+}
+
 /* Fold one object (customer index already in dst terms) into j: a known
  * object keeps the earliest time of each event. Must be reserved. */
 static void obj_fold(rtn_ctx *ctx, rtn_journey *j, const jobj *src, const char *refstr)
@@ -1248,11 +1259,7 @@ static void obj_fold(rtn_ctx *ctx, rtn_journey *j, const jobj *src, const char *
     okey k;
     rtn_event ev;
     uint32_t oi, t;
-    memset(&ev, 0, sizeof(ev));
-    ev.ref_str = (src->flags & OBJ_STRREF) ? refstr : NULL;
-    ev.ref_len = (src->flags & OBJ_STRREF) ? src->reflen : 0;
-    ev.ref = (src->flags & OBJ_STRREF) ? 0 : src->ref;
-    okey_make(&k, src->ci, src->flags & OBJ_KIND, &ev);
+    obj_key_of(src, refstr, &k, &ev);
     oi = obj_find(j, &k);
     if (oi == UINT32_MAX) {
         j->p_change = 2;
@@ -1424,11 +1431,20 @@ int rtn__journey_merge(rtn_ctx *dst, const rtn_ctx *src, const uint32_t *cmap)
             return RTN_ENOMEM;
     for (i = 0; i < s->nobj; i++) {
         jobj o = s->obj[i];
+        okey key;
+        rtn_event ev;
+        uint32_t oi;
         o.ci = cmap[o.ci];
         if (o.flags & OBJ_STRREF)
             bytes += o.reflen;
         if (reserve_obj_fens(dst, j, &o) ||
             ((o.flags & OBJ_KIND) == OBJ_CONTACT && rec_reserve(dst, j, o.ci)))
+            return RTN_ENOMEM;
+        /* Folded into an object of dst, it may join a time of dst's to one
+         * of its own (dst's resolve, its open): a time to resolution in a
+         * bucket dst's object never used. Its times are reserved too. */
+        obj_key_of(&o, (o.flags & OBJ_STRREF) ? s->refs.p + o.ref : NULL, &key, &ev);
+        if ((oi = obj_find(j, &key)) != UINT32_MAX && reserve_obj_fens(dst, j, &j->obj[oi]))
             return RTN_ENOMEM;
     }
     if (reserve_objs(dst, j, s->nobj, bytes))

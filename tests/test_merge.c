@@ -131,6 +131,39 @@ START_TEST(same_customer_both_parts)
 }
 END_TEST
 
+/* Hand-computed: a contact resolved on day 300 in one part and opened on
+ * day 0 in the other. Merged either way, it is one contact resolved in
+ * 7,200 hours, in the bucket of day 300, which the part that held the
+ * resolve alone never used (the fuzzer found the merge writing past that
+ * accumulator). */
+START_TEST(contact_joined_across_parts)
+{
+    int way;
+    for (way = 0; way < 2; way++) {
+        rtn_ctx *open = tu_ctx(NULL), *resolve = tu_ctx(NULL), *whole = tu_ctx(NULL);
+        rtn_ctx *dst = way ? open : resolve, *src = way ? resolve : open;
+        rtn_value v;
+        char why[512];
+        tu_push_ref(open, RTN_EV_CONTACT_OPEN, TD(0), 1, 0, 7);
+        tu_push_ref(resolve, RTN_EV_CONTACT_RESOLVE, TD(300), 1, 0, 7);
+        tu_push_ref(whole, RTN_EV_CONTACT_OPEN, TD(0), 1, 0, 7);
+        tu_push_ref(whole, RTN_EV_CONTACT_RESOLVE, TD(300), 1, 0, 7);
+        /* The part with the resolve alone has no time to resolution. */
+        ck_assert_int_eq((int)tu_query(resolve, RTN_METRIC_TIME_TO_RESOLUTION, T0, TD(301)).n, 0);
+        ck_assert_int_eq(rtn_ctx_merge(dst, src), RTN_OK);
+        v = tu_query(dst, RTN_METRIC_TIME_TO_RESOLUTION, T0, TD(301));
+        ck_assert_int_eq((int)v.n, 1);
+        ck_assert_double_eq_tol(v.value, 7200.0, 1e-9);
+        ck_assert_int_eq((int)tu_query(dst, RTN_METRIC_TIME_TO_RESOLUTION, TD(300), TD(301)).n, 1);
+        ck_assert_int_eq((int)tu_query(dst, RTN_METRIC_TIME_TO_RESOLUTION, T0, TD(300)).n, 0);
+        ck_assert_msg(tu_compare_all(whole, dst, 301, why, sizeof why) == 0, "way %d: %s", way, why);
+        rtn_ctx_free(open);
+        rtn_ctx_free(resolve);
+        rtn_ctx_free(whole);
+    }
+}
+END_TEST
+
 START_TEST(into_empty_and_from_empty)
 {
     tu_stream s;
@@ -564,6 +597,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, random_splits, 0, 6);
     tcase_add_test(tc, customer_shards);
     tcase_add_test(tc, same_customer_both_parts);
+    tcase_add_test(tc, contact_joined_across_parts);
     tcase_add_test(tc, into_empty_and_from_empty);
     tcase_add_test(tc, self_merge);
     tcase_add_test(tc, mismatched_configs);
