@@ -408,8 +408,8 @@ static inline uint32_t rtn__iprobe(const uint32_t *idx, uint32_t cap, uint32_t t
     return v;
 }
 
-/* Put record rec (fewer than cap - 1 records) at the first empty slot
- * from its hash's home slot. */
+/* Put record rec (rec + 1 < cap: the index has fewer records than slots)
+ * at the first empty slot from its hash's home slot. */
 static inline void rtn__index_put(uint32_t *idx, uint32_t cap, uint64_t hash, uint32_t rec)
 {
     uint32_t mask = cap - 1, i = (uint32_t)hash & mask;
