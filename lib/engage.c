@@ -229,15 +229,14 @@ static int feat_eq(const struct rtn_engage *e, const feat *f, const rtn_ckey *k)
 
 static uint32_t feat_find(const struct rtn_engage *e, const rtn_ckey *k)
 {
-    uint32_t mask, i, tag, v;
+    rtn_ifind it;
+    uint32_t r;
     if (e == NULL || e->ficap == 0)
         return NONE;
-    mask = e->ficap - 1;
-    tag = rtn__itag(k->hash, e->ficap);
-    for (i = (uint32_t)k->hash & mask; (v = rtn__iprobe(e->fidx, e->ficap, tag, &i)) != 0;
-         i = (i + 1) & mask)
-        if (feat_eq(e, &e->f[rtn__irec(v, e->ficap)], k))
-            return rtn__irec(v, e->ficap);
+    it = rtn__ifind(e->fidx, e->ficap, k->hash);
+    while ((r = rtn__ifind_next(&it)) != UINT32_MAX)
+        if (feat_eq(e, &e->f[r], k))
+            return r;
     return NONE;
 }
 
@@ -286,18 +285,14 @@ static uint64_t use_hash(const void *e, uint32_t i)
 
 static uint32_t use_find(const struct rtn_engage *e, uint32_t f, uint32_t ci)
 {
-    uint32_t mask, i, tag, v;
-    uint64_t h;
+    rtn_ifind it;
+    uint32_t r;
     if (e == NULL || e->uicap == 0)
         return NONE;
-    mask = e->uicap - 1;
-    h = use_hash_of(f, ci);
-    tag = rtn__itag(h, e->uicap);
-    for (i = (uint32_t)h & mask; (v = rtn__iprobe(e->uidx, e->uicap, tag, &i)) != 0; i = (i + 1) & mask) {
-        const fuse *u = &e->u[rtn__irec(v, e->uicap)];
-        if (u->f == f && u->ci == ci)
-            return rtn__irec(v, e->uicap);
-    }
+    it = rtn__ifind(e->uidx, e->uicap, use_hash_of(f, ci));
+    while ((r = rtn__ifind_next(&it)) != UINT32_MAX)
+        if (e->u[r].f == f && e->u[r].ci == ci)
+            return r;
     return NONE;
 }
 

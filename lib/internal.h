@@ -408,6 +408,34 @@ static inline uint32_t rtn__iprobe(const uint32_t *idx, uint32_t cap, uint32_t t
     return v;
 }
 
+/* A lookup in a module index: the records whose tags agree with a hash's,
+ * from its home slot on, up to the first empty slot. */
+typedef struct rtn_ifind {
+    const uint32_t *idx;
+    uint32_t cap, tag, i;
+} rtn_ifind;
+
+static inline rtn_ifind rtn__ifind(const uint32_t *idx, uint32_t cap, uint64_t hash)
+{
+    rtn_ifind f;
+    f.idx = idx;
+    f.cap = cap;
+    f.tag = rtn__itag(hash, cap);
+    f.i = (uint32_t)hash & (cap - 1);
+    return f;
+}
+
+/* The next such record (the caller compares its key), or UINT32_MAX when
+ * the probe meets an empty slot. */
+static inline uint32_t rtn__ifind_next(rtn_ifind *f)
+{
+    uint32_t v = rtn__iprobe(f->idx, f->cap, f->tag, &f->i);
+    if (v == 0)
+        return UINT32_MAX;
+    f->i = (f->i + 1) & (f->cap - 1);
+    return rtn__irec(v, f->cap);
+}
+
 /* Put record rec (rec + 1 < cap: the index has fewer records than slots)
  * at the first empty slot from its hash's home slot. */
 static inline void rtn__index_put(uint32_t *idx, uint32_t cap, uint64_t hash, uint32_t rec)

@@ -252,15 +252,14 @@ static int obj_eq(const rtn_journey *j, const jobj *o, const okey *k)
 
 static uint32_t obj_find(const rtn_journey *j, const okey *k)
 {
-    uint32_t mask, i, tag, v;
+    rtn_ifind it;
+    uint32_t r;
     if (j->oicap == 0)
         return UINT32_MAX;
-    mask = j->oicap - 1;
-    tag = rtn__itag(k->hash, j->oicap);
-    for (i = (uint32_t)k->hash & mask; (v = rtn__iprobe(j->oidx, j->oicap, tag, &i)) != 0;
-         i = (i + 1) & mask)
-        if (obj_eq(j, &j->obj[rtn__irec(v, j->oicap)], k))
-            return rtn__irec(v, j->oicap);
+    it = rtn__ifind(j->oidx, j->oicap, k->hash);
+    while ((r = rtn__ifind_next(&it)) != UINT32_MAX)
+        if (obj_eq(j, &j->obj[r], k))
+            return r;
     return UINT32_MAX;
 }
 

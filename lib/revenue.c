@@ -106,16 +106,14 @@ static uint64_t hash_ci(uint32_t ci)
 
 static uint32_t rec_find(const rtn_revenue *r, uint32_t ci)
 {
-    uint32_t mask, i, tag, v;
-    uint64_t h;
+    rtn_ifind it;
+    uint32_t rec;
     if (r == NULL || r->icap == 0)
         return UINT32_MAX;
-    mask = r->icap - 1;
-    h = hash_ci(ci);
-    tag = rtn__itag(h, r->icap);
-    for (i = (uint32_t)h & mask; (v = rtn__iprobe(r->idx, r->icap, tag, &i)) != 0; i = (i + 1) & mask)
-        if (r->rc[rtn__irec(v, r->icap)].ci == ci)
-            return rtn__irec(v, r->icap);
+    it = rtn__ifind(r->idx, r->icap, hash_ci(ci));
+    while ((rec = rtn__ifind_next(&it)) != UINT32_MAX)
+        if (r->rc[rec].ci == ci)
+            return rec;
     return UINT32_MAX;
 }
 
